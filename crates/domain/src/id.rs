@@ -1,0 +1,508 @@
+//! Validated newtypes for the values that cross accord's edges.
+//!
+//! Parse, don't validate: each type here is built by `parse` (or `TryFrom`)
+//! from untrusted text, and past that point the type guarantees the value is
+//! well-formed. Emails and domains are normalised to lower case so that
+//! `Ana@Example.COM` in a calendar and `ana@example.com` in the CRM are the
+//! same person.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use uuid::Uuid;
+
+/// Why a value was refused at the edge.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid {what} {value:?}: {why}")]
+pub struct InvalidValue {
+    /// What kind of value it was meant to be ("email", "stage id", ...).
+    pub what: &'static str,
+    /// The value as given.
+    pub value: String,
+    /// What is wrong with it.
+    pub why: &'static str,
+}
+
+impl InvalidValue {
+    pub(crate) fn new(what: &'static str, value: &str, why: &'static str) -> Self {
+        // Long garbage is cut so that an error message stays one line.
+        let value: String = value.chars().take(80).collect();
+        Self { what, value, why }
+    }
+}
+
+macro_rules! uuid_id {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub Uuid);
+
+        impl $name {
+            /// A new, time-ordered id (UUIDv7): ids sort by creation time,
+            /// which keeps database indexes append-mostly.
+            pub fn new() -> Self {
+                Self(Uuid::now_v7())
+            }
+
+            /// The underlying UUID.
+            pub fn as_uuid(&self) -> Uuid {
+                self.0
+            }
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                Self::new()
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = InvalidValue;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Uuid::parse_str(s.trim())
+                    .map(Self)
+                    .map_err(|_| InvalidValue::new(stringify!($name), s, "not a UUID"))
+            }
+        }
+
+        impl From<Uuid> for $name {
+            fn from(u: Uuid) -> Self {
+                Self(u)
+            }
+        }
+    };
+}
+
+uuid_id!(
+    /// A person: rep, PM, manager, lead, admin or constituent.
+    PersonId
+);
+uuid_id!(
+    /// A team of PMs or of sales people.
+    TeamId
+);
+uuid_id!(
+    /// A customer account.
+    AccountId
+);
+uuid_id!(
+    /// An opportunity (a deal) on an account.
+    OpportunityId
+);
+uuid_id!(
+    /// An engagement request: a rep asking for a PM.
+    RequestId
+);
+uuid_id!(
+    /// A customer contact (meeting or call).
+    MeetingId
+);
+uuid_id!(
+    /// A PM's request for time with a customer.
+    AccessRequestId
+);
+uuid_id!(
+    /// Something about the product's future said to a customer.
+    CommitmentId
+);
+uuid_id!(
+    /// What a PM learned from a customer.
+    InsightId
+);
+uuid_id!(
+    /// A rule set aside for one record.
+    ExceptionId
+);
+uuid_id!(
+    /// An alert opened by a signal at `act`.
+    AlertId
+);
+uuid_id!(
+    /// A rules-of-engagement review.
+    ReviewId
+);
+uuid_id!(
+    /// A version of the PM charter.
+    CharterVersionId
+);
+uuid_id!(
+    /// A stored rule decision.
+    DecisionId
+);
+
+/// A lower-cased, syntactically plausible email address.
+///
+/// accord does not try to implement RFC 5322: it needs a local part, one `@`,
+/// and a domain with a dot, no whitespace, and matches case-insensitively.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Email(String);
+
+impl Email {
+    /// Parses and normalises an address; a leading `mailto:` (as calendars
+    /// write attendees) is accepted and dropped.
+    pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
+        let trimmed = raw.trim();
+        let trimmed = strip_prefix_ignore_case(trimmed, "mailto:").unwrap_or(trimmed);
+        let lower = trimmed.to_lowercase();
+        if lower.is_empty() {
+            return Err(InvalidValue::new("email", raw, "it is empty"));
+        }
+        if lower.len() > 254 {
+            return Err(InvalidValue::new(
+                "email",
+                raw,
+                "it is longer than 254 characters",
+            ));
+        }
+        if lower.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(InvalidValue::new("email", raw, "it contains whitespace"));
+        }
+        let Some((local, domain)) = lower.rsplit_once('@') else {
+            return Err(InvalidValue::new("email", raw, "it has no '@'"));
+        };
+        if local.is_empty() || local.contains('@') {
+            return Err(InvalidValue::new(
+                "email",
+                raw,
+                "it needs exactly one '@' after a name",
+            ));
+        }
+        Domain::parse(domain).map_err(|_| {
+            InvalidValue::new("email", raw, "the part after '@' is not a domain name")
+        })?;
+        Ok(Self(lower))
+    }
+
+    /// The address, lower case.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The domain part (after the `@`).
+    pub fn domain(&self) -> &str {
+        self.0.rsplit_once('@').map(|(_, d)| d).unwrap_or("")
+    }
+}
+
+fn strip_prefix_ignore_case<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
+    let head = s.get(..prefix.len())?;
+    head.eq_ignore_ascii_case(prefix)
+        .then(|| &s[prefix.len()..])
+}
+
+/// A lower-cased DNS domain name, such as an account's `acme.com`.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Domain(String);
+
+impl Domain {
+    /// Parses a domain; a URL (`https://www.acme.com/about`, as CRM `Website`
+    /// columns hold) is reduced to its host, and a leading `www.` dropped.
+    pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
+        let mut s = raw.trim().to_lowercase();
+        if let Some(rest) = s.split_once("://").map(|(_, r)| r.to_owned()) {
+            s = rest;
+        }
+        if let Some(i) = s.find(['/', '?', '#']) {
+            s.truncate(i);
+        }
+        if let Some(i) = s.rfind(':') {
+            // a port
+            if s[i + 1..].chars().all(|c| c.is_ascii_digit()) {
+                s.truncate(i);
+            }
+        }
+        let s = s.trim_end_matches('.');
+        let s = s.strip_prefix("www.").unwrap_or(s);
+        if s.is_empty() {
+            return Err(InvalidValue::new("domain", raw, "it is empty"));
+        }
+        if s.len() > 253 {
+            return Err(InvalidValue::new(
+                "domain",
+                raw,
+                "it is longer than 253 characters",
+            ));
+        }
+        if !s.contains('.') {
+            return Err(InvalidValue::new(
+                "domain",
+                raw,
+                "it needs at least one dot",
+            ));
+        }
+        for label in s.split('.') {
+            if label.is_empty() || label.len() > 63 {
+                return Err(InvalidValue::new(
+                    "domain",
+                    raw,
+                    "it has an empty or overlong label",
+                ));
+            }
+            if label.starts_with('-') || label.ends_with('-') {
+                return Err(InvalidValue::new(
+                    "domain",
+                    raw,
+                    "a label starts or ends with '-'",
+                ));
+            }
+            if !label
+                .chars()
+                .all(|c| c.is_alphanumeric() || c == '-' || c == '_')
+            {
+                return Err(InvalidValue::new(
+                    "domain",
+                    raw,
+                    "it has a character not allowed in a domain",
+                ));
+            }
+        }
+        Ok(Self(s.to_owned()))
+    }
+
+    /// The domain, lower case.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether `host` is this domain or a subdomain of it:
+    /// `eu.acme.com` matches `acme.com`, `notacme.com` does not.
+    pub fn matches(&self, host: &str) -> bool {
+        let host = host.trim_end_matches('.');
+        if host.len() == self.0.len() {
+            return host.eq_ignore_ascii_case(&self.0);
+        }
+        host.len() > self.0.len()
+            && host.as_bytes()[host.len() - self.0.len() - 1] == b'.'
+            && host[host.len() - self.0.len()..].eq_ignore_ascii_case(&self.0)
+    }
+}
+
+/// The playbook's ids: lower-case words joined by `-` or `_`
+/// (`solution`, `pm-not-sales-support`, `rfp_section`).
+fn parse_slug(what: &'static str, raw: &str) -> Result<String, InvalidValue> {
+    let s = raw.trim();
+    if s.is_empty() {
+        return Err(InvalidValue::new(what, raw, "it is empty"));
+    }
+    if s.len() > 64 {
+        return Err(InvalidValue::new(
+            what,
+            raw,
+            "it is longer than 64 characters",
+        ));
+    }
+    let mut chars = s.chars();
+    let first_ok = chars.next().is_some_and(|c| c.is_ascii_lowercase());
+    if !first_ok {
+        return Err(InvalidValue::new(
+            what,
+            raw,
+            "it must start with a lower-case letter",
+        ));
+    }
+    if !s
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+    {
+        return Err(InvalidValue::new(
+            what,
+            raw,
+            "use lower-case letters, digits, '-' and '_' only",
+        ));
+    }
+    Ok(s.to_owned())
+}
+
+macro_rules! slug_id {
+    ($(#[$doc:meta])* $name:ident, $what:literal) => {
+        $(#[$doc])*
+        #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub struct $name(String);
+
+        impl $name {
+            /// Parses an id: lower-case letters, digits, `-` and `_`.
+            pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
+                parse_slug($what, raw).map(Self)
+            }
+
+            /// The id as written.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+    };
+}
+
+slug_id!(
+    /// A sales stage of the playbook (`discovery`, `proposal`).
+    StageId,
+    "stage id"
+);
+slug_id!(
+    /// An engagement type of the catalog (`roadmap-briefing`, `demo`).
+    EngagementTypeId,
+    "engagement type id"
+);
+slug_id!(
+    /// A rule of the playbook (`owner-present`).
+    RuleId,
+    "rule id"
+);
+slug_id!(
+    /// A signal of the playbook (`restricted-access`).
+    SignalId,
+    "signal id"
+);
+slug_id!(
+    /// An accountability of the charter (`product-vision`).
+    ClauseId,
+    "charter clause id"
+);
+
+macro_rules! string_like {
+    ($($name:ident),*) => {$(
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}({:?})", stringify!($name), self.0)
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = InvalidValue;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Self::parse(s)
+            }
+        }
+
+        impl TryFrom<&str> for $name {
+            type Error = InvalidValue;
+            fn try_from(s: &str) -> Result<Self, Self::Error> {
+                Self::parse(s)
+            }
+        }
+
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(&self.0)
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let raw = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+                Self::parse(&raw).map_err(serde::de::Error::custom)
+            }
+        }
+    )*};
+}
+
+string_like!(
+    Email,
+    Domain,
+    StageId,
+    EngagementTypeId,
+    RuleId,
+    SignalId,
+    ClauseId
+);
+
+/// Where an imported record came from, and its id there: the natural key
+/// that makes re-importing the same export change nothing.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ExternalRef {
+    /// The system: `salesforce`, `hubspot`, `generic`, or a mapping's name.
+    pub source: String,
+    /// The record's id in that system.
+    pub id: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_lower_cased_and_mailto_is_dropped() {
+        let e = Email::parse("  MAILTO:Ana.Lopez@Example.COM ").unwrap();
+        assert_eq!(e.as_str(), "ana.lopez@example.com");
+        assert_eq!(e.domain(), "example.com");
+    }
+
+    #[test]
+    fn bad_emails_are_refused_with_a_reason() {
+        for bad in [
+            "",
+            "ana",
+            "ana@",
+            "@example.com",
+            "ana@localhost",
+            "a b@x.com",
+            "a@b@c.com",
+        ] {
+            let err = Email::parse(bad).unwrap_err();
+            assert_eq!(err.what, "email", "{bad}");
+        }
+    }
+
+    #[test]
+    fn domains_come_from_urls_too() {
+        assert_eq!(
+            Domain::parse("https://www.Acme.com/about")
+                .unwrap()
+                .as_str(),
+            "acme.com"
+        );
+        assert_eq!(Domain::parse("acme.co.uk.").unwrap().as_str(), "acme.co.uk");
+        assert_eq!(
+            Domain::parse("http://acme.io:8080").unwrap().as_str(),
+            "acme.io"
+        );
+        assert!(Domain::parse("acme").is_err());
+        assert!(Domain::parse("-acme.com").is_err());
+    }
+
+    #[test]
+    fn subdomains_match_but_lookalikes_do_not() {
+        let d = Domain::parse("acme.com").unwrap();
+        assert!(d.matches("acme.com"));
+        assert!(d.matches("EU.Acme.com"));
+        assert!(!d.matches("notacme.com"));
+        assert!(!d.matches("acme.com.evil.io"));
+        assert!(!d.matches("com"));
+    }
+
+    #[test]
+    fn slugs_are_strict() {
+        assert!(StageId::parse("discovery").is_ok());
+        assert!(RuleId::parse("pm-not-sales-support").is_ok());
+        assert!(RuleId::parse("Owner-Present").is_err());
+        assert!(RuleId::parse("1st").is_err());
+        assert!(RuleId::parse("a b").is_err());
+    }
+
+    #[test]
+    fn uuid_ids_round_trip() {
+        let id = RequestId::new();
+        assert_eq!(id.to_string().parse::<RequestId>().unwrap(), id);
+        assert!("nope".parse::<RequestId>().is_err());
+    }
+}
