@@ -141,14 +141,21 @@ impl Diagnostic {
     }
 }
 
-impl fmt::Display for Diagnostic {
-    /// One line: `file:line:col: error[code]: (item) message`.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Diagnostic {
+    /// One line for logs and plain output:
+    /// `file:line:col: error[code]: item: message`.
+    pub fn one_line(&self) -> String {
         let sev = match self.severity {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
-        write!(f, "{}: {sev}[{}]: ", self.position(), self.code)?;
+        format!("{}: {sev}[{}]: {self}", self.position(), self.code)
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    /// `item: message` (the location is rendered apart).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if let Some(item) = &self.item {
             write!(f, "{item}: ")?;
         }
@@ -238,7 +245,7 @@ impl fmt::Display for PlaybookError {
             if n == 1 { "" } else { "s" }
         )?;
         for d in self.errors() {
-            write!(f, "\n{d}")?;
+            write!(f, "\n{}", d.one_line())?;
         }
         Ok(())
     }

@@ -336,6 +336,11 @@ impl Playbook {
         let mut v = Validator {
             source: source.clone(),
             diags: Vec::new(),
+            declared_rules: raw
+                .rules
+                .iter()
+                .map(|r| r.get_ref().id.get_ref().clone())
+                .collect(),
         };
         let playbook = v.build(raw);
         let (mut errors, warnings): (Vec<_>, Vec<_>) = v
@@ -392,6 +397,9 @@ fn toml_diagnostic(source: &Source, e: &toml::de::Error, offset: Option<usize>) 
 struct Validator {
     source: Source,
     diags: Vec<Diagnostic>,
+    /// Every rule id written, compiled or not: a test naming a rule that
+    /// failed to compile is not reported again (the rule's error says it).
+    declared_rules: BTreeSet<String>,
 }
 
 fn span_of<T>(s: &Spanned<T>) -> Option<Range<usize>> {
@@ -1066,11 +1074,13 @@ impl Validator {
                     continue;
                 }
             }
-            let ids = |list: &[Spanned<String>], this: &mut Self, what: &str| -> Vec<RuleId> {
+            let mut broken = false;
+            let mut ids = |list: &[Spanned<String>], this: &mut Self, what: &str| -> Vec<RuleId> {
                 let mut v = Vec::new();
                 for r in list {
                     match playbook.rule(r.get_ref()) {
                         Some(rule) if rule.applies_to == t.kind => v.push(rule.id.clone()),
+                        None if this.declared_rules.contains(r.get_ref()) => broken = true,
                         Some(rule) => {
                             this.error(
                                 "playbook::unknown-reference",
@@ -1101,6 +1111,9 @@ impl Validator {
             };
             let rules = ids(&t.rules, self, "rules");
             let exceptions = ids(&t.exceptions, self, "exceptions");
+            if broken {
+                continue;
+            }
             out.push(TestCase {
                 number,
                 name,

@@ -79,63 +79,68 @@ pub fn charter(p: &Playbook) -> String {
 pub fn model(p: &Playbook) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "THE SALES PROCESS MODEL\n");
+    // 24 + 9 + 7 stages × 9 fits in 100 columns; longer names are cut.
     let name_w = p
         .engagement_types
         .iter()
         .map(|t| t.name.chars().count())
         .max()
         .unwrap_or(10)
-        .clamp(10, 30);
-    let col_w = p
-        .stages
-        .iter()
-        .map(|s| s.id.as_str().len())
-        .max()
-        .unwrap_or(5)
-        .clamp(5, 14);
-    let _ = write!(out, "  {:<name_w$}  {:<13}", "engagement type", "category");
+        .clamp(10, 24);
+    const COL: usize = 8;
+    let cut = |s: &str| -> String { s.chars().take(COL).collect() };
+    let _ = write!(out, "  {:<name_w$} {:<8}", "", "");
     for s in &p.stages {
-        let _ = write!(out, " {:^col_w$}", s.id.as_str());
+        let _ = write!(out, " {:^COL$}", cut(s.id.as_str()));
     }
     let _ = writeln!(out);
-    let _ = write!(out, "  {:<name_w$}  {:<13}", "", "PM engaged →");
+    let _ = write!(out, "  {:<name_w$} {:<8}", "engagement type", "category");
     for s in &p.stages {
         let e = match s.engagement {
-            PmEngagement::None => "no",
-            PmEngagement::OnRequest => "on request",
+            PmEngagement::None => "-",
+            PmEngagement::OnRequest => "request",
             PmEngagement::Expected => "expected",
         };
-        let _ = write!(out, " {:^col_w$}", e);
+        let _ = write!(out, " {:^COL$}", e);
     }
     let _ = writeln!(out);
     for t in &p.engagement_types {
         let name: String = t.name.chars().take(name_w).collect();
         let cat = match t.category {
             Category::Product => "product",
-            Category::SalesSupport => "sales support",
+            Category::SalesSupport => "support",
         };
-        let _ = write!(out, "  {name:<name_w$}  {cat:<13}");
+        let _ = write!(out, "  {name:<name_w$} {cat:<8}");
         for s in &p.stages {
             let mark = if s.allows(&t.id) { "✓" } else { "·" };
-            let _ = write!(out, " {mark:^col_w$}");
+            let _ = write!(out, " {mark:^COL$}");
         }
         let _ = writeln!(out);
     }
+    let _ = writeln!(
+        out,
+        "\n  ✓ the stage allows the type; PM engagement per stage: - none, request on request, expected."
+    );
     let redirects: Vec<String> = p
         .engagement_types
         .iter()
         .filter_map(|t| t.redirect_to.as_ref().map(|r| format!("{} → {r}", t.name)))
         .collect();
     if !redirects.is_empty() {
-        let _ = writeln!(out, "\n  Redirected: {}.", redirects.join("; "));
+        wrap(
+            &format!("Redirected: {}.", redirects.join("; ")),
+            "  ",
+            96,
+            &mut out,
+        );
     }
     let _ = writeln!(out, "\n  What is expected of the PM at each stage:");
     for s in &p.stages {
-        let head = format!("  {}. {}: ", s.order, s.name);
+        let head = format!("  {}. {}", s.order, s.name);
         if s.engagement == PmEngagement::None {
-            let _ = writeln!(out, "{head}PMs are not engaged.");
+            let _ = writeln!(out, "{head}: PMs are not engaged.");
         } else if s.expectation.trim().is_empty() {
-            let _ = writeln!(out, "{head}(nothing stated: a gap in the model)");
+            let _ = writeln!(out, "{head}: nothing stated (a gap in the model).");
         } else {
             let _ = writeln!(out, "{head}");
             wrap(&s.expectation, "       ", 96, &mut out);
@@ -152,13 +157,17 @@ pub fn rules(p: &Playbook) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "THE RULES\n");
     for r in &p.rules {
-        let _ = writeln!(
-            out,
-            "  {} — for {}: {} ({}).",
-            r.id,
-            r.applies_to.describe(),
-            effect_phrase(r.effect, r.applies_to),
-            r.effect
+        wrap(
+            &format!(
+                "{} — for {}: {} ({}).",
+                r.id,
+                r.applies_to.describe(),
+                effect_phrase(r.effect, r.applies_to),
+                r.effect
+            ),
+            "  ",
+            96,
+            &mut out,
         );
         if let Some(d) = &r.description {
             wrap(d, "      ", 96, &mut out);
@@ -202,14 +211,28 @@ pub fn signals(p: &Playbook) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "THE SIGNALS\n");
     for s in &p.signals {
-        let dir = match s.direction {
-            crate::signal::Direction::Above => "at or above",
-            crate::signal::Direction::Below => "at or below",
+        let (more, unit) = match s.direction {
+            crate::signal::Direction::Above => ("or more", s.metric.info().unit),
+            crate::signal::Direction::Below => ("or less", s.metric.info().unit),
         };
-        let _ = writeln!(
-            out,
-            "  {} — {} per {} over {} days: watch {dir} {}, act {dir} {} (min. sample {}).",
-            s.id, s.metric, s.subject, s.window_days, s.watch, s.act, s.min_sample
+        let fmt = |v: f64| match unit {
+            crate::playbook::Unit::Rate => format!("{:.0}%", v * 100.0),
+            crate::playbook::Unit::PerMonth => format!("{v} a month"),
+        };
+        let _ = writeln!(out, "  {} — {}", s.id, s.name);
+        wrap(
+            &format!(
+                "{} per {} over {} days: watch at {} {more}, act at {} {more}; needs a sample of {} or more.",
+                s.metric,
+                s.subject,
+                s.window_days,
+                fmt(s.watch),
+                fmt(s.act),
+                s.min_sample
+            ),
+            "      ",
+            96,
+            &mut out,
         );
         if !s.description.is_empty() {
             wrap(&s.description, "      ", 96, &mut out);

@@ -162,41 +162,43 @@ pub fn evaluate_facts(
     excepted: &[RuleId],
 ) -> Decision {
     let kind = facts.kind();
-    let mut matched = Vec::new();
-    let mut effect = Effect::Allow;
-    for rule in playbook.rules_for(kind) {
-        let (hit, message) = match rule.condition.eval(facts) {
-            Ok(true) => (true, rule.message.render(facts)),
-            Ok(false) => (false, String::new()),
-            Err(why) => (
-                true,
-                format!(
-                    "{} (the rule could not be evaluated: {why})",
-                    rule.message.render(facts)
+    condition::with_scope(facts, |scope| {
+        let mut matched = Vec::new();
+        let mut effect = Effect::Allow;
+        for rule in playbook.rules_for(kind) {
+            let (hit, message) = match rule.condition.eval_in(scope) {
+                Ok(true) => (true, rule.message.render(facts)),
+                Ok(false) => (false, String::new()),
+                Err(why) => (
+                    true,
+                    format!(
+                        "{} (the rule could not be evaluated: {why})",
+                        rule.message.render(facts)
+                    ),
                 ),
-            ),
-        };
-        if !hit {
-            continue;
+            };
+            if !hit {
+                continue;
+            }
+            let excepted = rule.effect.is_blocking() && excepted.contains(&rule.id);
+            let applied = if excepted { Effect::Audit } else { rule.effect };
+            effect = effect.max(applied);
+            matched.push(RuleMatch {
+                rule: rule.id.clone(),
+                effect: rule.effect,
+                applied,
+                message,
+                cites: rule.cites.clone(),
+                excepted,
+                approver: rule.effect.is_blocking().then_some(rule.approver),
+            });
         }
-        let excepted = rule.effect.is_blocking() && excepted.contains(&rule.id);
-        let applied = if excepted { Effect::Audit } else { rule.effect };
-        effect = effect.max(applied);
-        matched.push(RuleMatch {
-            rule: rule.id.clone(),
-            effect: rule.effect,
-            applied,
-            message,
-            cites: rule.cites.clone(),
-            excepted,
-            approver: rule.effect.is_blocking().then_some(rule.approver),
-        });
-    }
-    Decision {
-        kind,
-        effect,
-        matched,
-    }
+        Decision {
+            kind,
+            effect,
+            matched,
+        }
+    })
 }
 
 /// Evaluates an input: joins it with the playbook's catalog and model, then

@@ -20,6 +20,8 @@ enum Part {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Template {
     parts: Vec<Part>,
+    /// A guess at the rendered length, so rendering allocates once.
+    capacity: usize,
 }
 
 /// Why a template was refused.
@@ -89,12 +91,19 @@ impl Template {
         if !lit.is_empty() {
             parts.push(Part::Text(lit));
         }
-        Ok(Self { parts })
+        let capacity = parts
+            .iter()
+            .map(|p| match p {
+                Part::Text(t) => t.len(),
+                Part::Field(..) => 24,
+            })
+            .sum();
+        Ok(Self { parts, capacity })
     }
 
     /// The message for one record.
     pub fn render(&self, facts: &dyn FactSource) -> String {
-        let mut out = String::new();
+        let mut out = String::with_capacity(self.capacity);
         for p in &self.parts {
             match p {
                 Part::Text(t) => out.push_str(t),

@@ -45,6 +45,8 @@ const MAX_DEPTH: usize = 64;
 #[derive(Debug)]
 pub struct Condition {
     program: Program,
+    /// The checked expression rewritten for speed (see `optimize`).
+    eval: IdedExpr,
     kind: RecordKind,
     source: String,
 }
@@ -106,8 +108,10 @@ impl Condition {
             )
             .help("compare it with something, e.g. `x == \"value\"` or `x > 3`"));
         }
+        let eval = optimize(kind, program.expression(), &mut Vec::new());
         Ok(Self {
             program,
+            eval,
             kind,
             source: source.to_owned(),
         })
@@ -138,15 +142,42 @@ impl Condition {
 
     /// Whether the condition holds for `facts`.
     pub fn eval(&self, facts: &dyn FactSource) -> Result<bool, String> {
-        let resolver = Resolver { facts };
-        let mut ctx = Context::with_env(Arc::clone(&ENV));
-        ctx.set_variable_resolver(&resolver);
-        match self.program.execute(&ctx) {
-            Ok(Value::Bool(b)) => Ok(b),
-            Ok(other) => Err(format!("the condition gave {other:?}, not true or false")),
+        with_scope(facts, |scope| self.eval_in(scope))
+    }
+
+    /// Whether the condition holds in a scope opened with [`with_scope`]:
+    /// several conditions on one record share one scope.
+    pub fn eval_in(&self, scope: &Scope<'_, '_>) -> Result<bool, String> {
+        match Value::resolve_val(&self.eval, scope.ctx) {
+            Ok(v) => match v.downcast_ref::<CelBool>() {
+                Some(b) => Ok(*b.inner()),
+                None => Err(format!(
+                    "the condition gave a {}, not true or false",
+                    v.get_type().name()
+                )),
+            },
             Err(e) => Err(e.to_string()),
         }
     }
+}
+
+/// The evaluation scope of one record's facts.
+pub struct Scope<'c, 'f> {
+    ctx: &'c Context<'c, 'f>,
+}
+
+impl std::fmt::Debug for Scope<'_, '_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Scope")
+    }
+}
+
+/// Opens a scope over `facts` and runs `f` in it.
+pub fn with_scope<R>(facts: &dyn FactSource, f: impl FnOnce(&Scope<'_, '_>) -> R) -> R {
+    let resolver = Resolver { facts };
+    let mut ctx = Context::with_env(Arc::clone(&ENV));
+    ctx.set_variable_resolver(&resolver);
+    f(&Scope { ctx: &ctx })
 }
 
 /// Byte range of a 1-based (line, column) in `source`, one character wide.
@@ -286,7 +317,7 @@ struct Checker<'p> {
     source: &'p str,
 }
 
-type Scope = Vec<(String, Ty)>;
+type Locals = Vec<(String, Ty)>;
 
 impl Checker<'_> {
     fn span(&self, id: u64) -> Option<Range<usize>> {
@@ -308,7 +339,7 @@ impl Checker<'_> {
             .join(", ")
     }
 
-    fn check(&self, e: &IdedExpr, scope: &mut Scope, depth: usize) -> Result<Ty, ConditionError> {
+    fn check(&self, e: &IdedExpr, scope: &mut Locals, depth: usize) -> Result<Ty, ConditionError> {
         if depth > MAX_DEPTH {
             return Err(self.err(e, "the condition is nested too deeply"));
         }
@@ -442,7 +473,7 @@ impl Checker<'_> {
         &self,
         e: &IdedExpr,
         call: &CallExpr,
-        scope: &mut Scope,
+        scope: &mut Locals,
         d: usize,
     ) -> Result<Ty, ConditionError> {
         let name = call.func_name.as_str();
@@ -676,6 +707,96 @@ fn pretty(name: &str) -> &str {
 // ---------------------------------------------------------------------------
 // Evaluation.
 
+/// Rewrites a checked expression into an equivalent one that cel 0.15
+/// evaluates with fewer allocations. Only applied after the checker has
+/// proved the types, so the rewrites cannot change a result:
+///
+/// - `var.field` on a schema variable becomes the single identifier
+///   `var.field`, which the resolver answers directly (cel would otherwise
+///   split the name into a vector, join it into a string and try each
+///   prefix);
+/// - `!x` becomes `x ? false : true`: cel builds its overload error eagerly
+///   for `!`, on every evaluation, while the conditional tests the bool in
+///   place.
+///
+/// Variables bound by comprehensions shadow schema variables and are left
+/// alone.
+fn optimize(kind: RecordKind, e: &IdedExpr, locals: &mut Vec<String>) -> IdedExpr {
+    let id = e.id;
+    let expr = match &e.expr {
+        Expr::Select(sel) if !sel.test => match &sel.operand.expr {
+            Expr::Ident(var)
+                if !locals.iter().any(|l| l == var)
+                    && facts::var(kind, var).is_some_and(|v| v.field(&sel.field).is_some()) =>
+            {
+                Expr::Ident(format!("{var}.{}", sel.field))
+            }
+            _ => {
+                let mut sel = sel.clone();
+                sel.operand = Box::new(optimize(kind, &sel.operand, locals));
+                Expr::Select(sel)
+            }
+        },
+        Expr::Call(call)
+            if call.func_name == operators::LOGICAL_NOT
+                && call.args.len() == 1
+                && call.target.is_none() =>
+        {
+            let lit = |b: bool| IdedExpr {
+                id,
+                expr: Expr::Literal(LiteralValue::Boolean(CelBool::from(b))),
+            };
+            Expr::Call(CallExpr {
+                func_name: operators::CONDITIONAL.to_owned(),
+                target: None,
+                args: vec![optimize(kind, &call.args[0], locals), lit(false), lit(true)],
+            })
+        }
+        Expr::Call(call) => Expr::Call(CallExpr {
+            func_name: call.func_name.clone(),
+            target: call
+                .target
+                .as_ref()
+                .map(|t| Box::new(optimize(kind, t, locals))),
+            args: call
+                .args
+                .iter()
+                .map(|a| optimize(kind, a, locals))
+                .collect(),
+        }),
+        Expr::List(list) => {
+            let mut list = list.clone();
+            list.elements = list
+                .elements
+                .iter()
+                .map(|x| optimize(kind, x, locals))
+                .collect();
+            Expr::List(list)
+        }
+        Expr::Comprehension(c) => {
+            let mut c = (**c).clone();
+            c.iter_range = optimize(kind, &c.iter_range, locals);
+            c.accu_init = optimize(kind, &c.accu_init, locals);
+            let mark = locals.len();
+            locals.push(c.iter_var.clone());
+            if let Some(v2) = &c.iter_var2 {
+                locals.push(v2.clone());
+            }
+            locals.push(c.accu_var.clone());
+            c.loop_cond = optimize(kind, &c.loop_cond, locals);
+            c.loop_step = optimize(kind, &c.loop_step, locals);
+            c.result = optimize(kind, &c.result, locals);
+            locals.truncate(mark);
+            Expr::Comprehension(Box::new(c))
+        }
+        other => other.clone(),
+    };
+    IdedExpr { id, expr }
+}
+
+static TRUE: CelBool = CelBool::TRUE;
+static FALSE: CelBool = CelBool::FALSE;
+
 /// Serves the variables of one record to cel.
 struct Resolver<'f> {
     facts: &'f dyn FactSource,
@@ -683,6 +804,16 @@ struct Resolver<'f> {
 
 impl VariableResolver for Resolver<'_> {
     fn resolve<'b>(&'b self, variable: &str) -> Option<CowVal<'b, 'b>> {
+        // cel asks for the whole qualified name first (`request.type`):
+        // answering it directly saves building a view and indexing it.
+        if let Some(dot) = variable.bytes().position(|b| b == b'.') {
+            let (var, field) = (&variable[..dot], &variable[dot + 1..]);
+            return self.facts.get(var, field).map(|f| match f {
+                // Bools are borrowed from statics: no allocation.
+                Fact::Bool(b) => CowVal::Borrowed(if b { &TRUE } else { &FALSE }),
+                f => CowVal::from(to_val(f)),
+            });
+        }
         let var = facts::var(self.facts.kind(), variable)?;
         Some(CowVal::owned(VarView {
             facts: self.facts,
@@ -876,6 +1007,35 @@ mod tests {
         assert!(!eval("meeting.duration_minutes > 60"));
         assert!(eval("meeting.duration_minutes >= 60.0"));
         assert!(eval("meeting.source in ['planned']"));
+    }
+
+    #[test]
+    fn the_optimized_form_gives_the_same_results() {
+        // Locals shadowing a schema variable, negations, selections inside
+        // comprehensions: compare with cel's own evaluation of the original.
+        let input = MeetingInput {
+            owner_present: false,
+            title: "a b".into(),
+            ..MeetingInput::default()
+        };
+        let facts = MeetingFacts::new(&input);
+        for src in [
+            "!meeting.owner_present",
+            "!!meeting.owner_present",
+            "!(meeting.pm_attendees > 3)",
+            "['x'].exists(meeting, meeting == 'x')",
+            "[1, 2].all(x, x < meeting.duration_minutes)",
+            "meeting.title.split(' ').exists(w, !(w == 'c'))",
+            "has(meeting.title) && !has(account.name) == false",
+        ] {
+            let c = Condition::compile(RecordKind::Meeting, src).unwrap();
+            let fast = c.eval(&facts).unwrap();
+            let resolver = Resolver { facts: &facts };
+            let mut ctx = Context::with_env(Arc::clone(&ENV));
+            ctx.set_variable_resolver(&resolver);
+            let slow = c.program.execute(&ctx).unwrap();
+            assert_eq!(Value::Bool(fast), slow, "{src}");
+        }
     }
 
     #[test]
