@@ -5,6 +5,9 @@
 //! Run: `cargo bench -p accord-domain --bench decisions`
 //! Target: ≤ 5 µs per decision (p50) and ≤ 5× the plain-Rust floor.
 
+// Test and bench code may unwrap: a failure there is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::hint::black_box;
 
 use accord_domain::id::RuleId;

@@ -925,17 +925,17 @@ impl Validator {
                     None
                 }
             };
-            if let (Some(m), Some(k)) = (metric, subject) {
-                if !m.info().subjects.contains(&k) {
-                    let ok: Vec<&str> = m.info().subjects.iter().map(|k| k.as_str()).collect();
-                    self.error(
-                        "playbook::invalid-value",
-                        span_of(&s.subject),
-                        &item,
-                        format!("{m} cannot be measured per {k}"),
-                    )
-                    .help = Some(format!("{m} is measured per {}", ok.join(", ")));
-                }
+            if let (Some(m), Some(k)) = (metric, subject)
+                && !m.info().subjects.contains(&k)
+            {
+                let ok: Vec<&str> = m.info().subjects.iter().map(|k| k.as_str()).collect();
+                self.error(
+                    "playbook::invalid-value",
+                    span_of(&s.subject),
+                    &item,
+                    format!("{m} cannot be measured per {k}"),
+                )
+                .help = Some(format!("{m} is measured per {}", ok.join(", ")));
             }
             let window = *s.window_days.get_ref();
             if !(1..=3660).contains(&window) {
@@ -970,7 +970,7 @@ impl Validator {
                         &item,
                         format!("{name} is a rate and must be between 0 and 1, not {val}"),
                     )
-                    .help = Some(format!("write 25% as 0.25"));
+                    .help = Some("write 25% as 0.25".into());
                 } else if val < 0.0 {
                     self.error(
                         "playbook::out-of-range",

@@ -102,19 +102,19 @@ fn phrase(kind: RecordKind, e: &IdedExpr, nested: bool) -> String {
                 operators::LOGICAL_OR => wrap(format!("{}, or {}", a(0), a(1))),
                 operators::LOGICAL_NOT => {
                     let inner = &call.args[0];
-                    if let Some((var, field)) = field_ref(inner) {
-                        if let Some(p) = bool_phrase(kind, var, field) {
-                            return format!("not: {p}");
-                        }
+                    if let Some((var, field)) = field_ref(inner)
+                        && let Some(p) = bool_phrase(kind, var, field)
+                    {
+                        return format!("not: {p}");
                     }
-                    if let Expr::Call(c) = &inner.expr {
-                        if c.func_name == operators::IN {
-                            return format!(
-                                "{} is not one of {}",
-                                phrase(kind, &c.args[0], true),
-                                phrase(kind, &c.args[1], true)
-                            );
-                        }
+                    if let Expr::Call(c) = &inner.expr
+                        && c.func_name == operators::IN
+                    {
+                        return format!(
+                            "{} is not one of {}",
+                            phrase(kind, &c.args[0], true),
+                            phrase(kind, &c.args[1], true)
+                        );
                     }
                     format!("not {}", phrase(kind, inner, true))
                 }

@@ -41,6 +41,46 @@ static ENV: LazyLock<Arc<Env>> = LazyLock::new(|| {
 /// Deeper expressions are refused: conditions are meant to be read.
 const MAX_DEPTH: usize = 64;
 
+/// Longer conditions are refused, for the same reason.
+const MAX_LEN: usize = 4000;
+
+/// Where brackets or prefix operators nest deeper than a reader (or cel's
+/// recursive-descent parser, whose stack is the thread's) should follow.
+fn too_deep(source: &str) -> Option<usize> {
+    const LIMIT: usize = 32;
+    let mut depth = 0usize;
+    let mut prefix_run = 0usize;
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    for (i, c) in source.char_indices() {
+        if let Some(q) = quote {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == q {
+                quote = None;
+            }
+            continue;
+        }
+        match c {
+            '"' | '\'' => quote = Some(c),
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        if c == '!' || c == '-' {
+            prefix_run += 1;
+        } else if !c.is_whitespace() {
+            prefix_run = 0;
+        }
+        if depth > LIMIT || prefix_run > LIMIT {
+            return Some(i);
+        }
+    }
+    None
+}
+
 /// A compiled, type-checked condition.
 #[derive(Debug)]
 pub struct Condition {
@@ -83,6 +123,19 @@ impl Condition {
         if source.trim().is_empty() {
             return Err(ConditionError::at(None, "the condition is empty")
                 .help("write an expression that is true when the rule applies, e.g. `!meeting.owner_present`"));
+        }
+        if source.len() > MAX_LEN {
+            return Err(ConditionError::at(
+                None,
+                format!("the condition is longer than {MAX_LEN} characters"),
+            )
+            .help("split it into several rules"));
+        }
+        if let Some(at) = too_deep(source) {
+            return Err(
+                ConditionError::at(Some(at..at + 1), "the condition is nested too deeply")
+                    .help("write it flatter, or split it into several rules"),
+            );
         }
         let program = ENV.compile(source).map_err(|errs| {
             let first = errs.errors.first();
@@ -454,10 +507,11 @@ impl Checker<'_> {
                     let step = self.check(&c.loop_step, scope, d)?;
                     // The accumulator takes the step's type (e.g. a list
                     // that `map` fills), so check the result with it.
-                    if let Some(slot) = scope.last_mut() {
-                        if slot.1 != step && !matches!(step, Ty::Dyn) {
-                            slot.1 = step;
-                        }
+                    if let Some(slot) = scope.last_mut()
+                        && slot.1 != step
+                        && !matches!(step, Ty::Dyn)
+                    {
+                        slot.1 = step;
                     }
                     self.check(&c.result, scope, d)
                 })();
