@@ -1,0 +1,426 @@
+-- accord's schema, SQLite flavour. Paired with store-postgres/migrations/0001.
+-- Ids are UUIDs (16-byte BLOBs), times RFC 3339 text in UTC (which sorts
+-- chronologically), booleans 0/1. Never edit an applied migration: add one.
+
+CREATE TABLE teams (
+    id          BLOB PRIMARY KEY,
+    name        TEXT NOT NULL UNIQUE,
+    kind        TEXT NOT NULL CHECK (kind IN ('product', 'sales', 'other')),
+    lead_id     BLOB,
+    created_at  TEXT NOT NULL,
+    updated_at  TEXT NOT NULL
+);
+
+CREATE TABLE people (
+    id          BLOB PRIMARY KEY,
+    email       TEXT NOT NULL UNIQUE,
+    name        TEXT NOT NULL,
+    role        TEXT NOT NULL,
+    team_id     BLOB REFERENCES teams (id),
+    manager_id  BLOB REFERENCES people (id),
+    function    TEXT,
+    active      INTEGER NOT NULL DEFAULT 1,
+    ext_source  TEXT,
+    ext_id      TEXT,
+    created_at  TEXT NOT NULL,
+    updated_at  TEXT NOT NULL,
+    UNIQUE (ext_source, ext_id)
+);
+CREATE INDEX people_team ON people (team_id);
+
+CREATE TABLE accounts (
+    id          BLOB PRIMARY KEY,
+    name        TEXT NOT NULL,
+    owner_id    BLOB REFERENCES people (id),
+    ext_source  TEXT,
+    ext_id      TEXT,
+    created_at  TEXT NOT NULL,
+    updated_at  TEXT NOT NULL,
+    UNIQUE (ext_source, ext_id)
+);
+CREATE INDEX accounts_owner ON accounts (owner_id);
+
+-- A domain belongs to one account: it is how calendar attendees are matched.
+CREATE TABLE account_domains (
+    domain      TEXT PRIMARY KEY,
+    account_id  BLOB NOT NULL REFERENCES accounts (id) ON DELETE CASCADE
+);
+CREATE INDEX account_domains_account ON account_domains (account_id);
+
+CREATE TABLE opportunities (
+    id          BLOB PRIMARY KEY,
+    account_id  BLOB NOT NULL REFERENCES accounts (id),
+    name        TEXT NOT NULL,
+    stage       TEXT NOT NULL,
+    amount      REAL,
+    owner_id    BLOB REFERENCES people (id),
+    created_at  TEXT NOT NULL,
+    close_date  TEXT,
+    ext_source  TEXT,
+    ext_id      TEXT,
+    updated_at  TEXT NOT NULL,
+    UNIQUE (ext_source, ext_id)
+);
+CREATE INDEX opportunities_account ON opportunities (account_id);
+CREATE INDEX opportunities_owner ON opportunities (owner_id);
+
+CREATE TABLE engagement_requests (
+    id              BLOB PRIMARY KEY,
+    opportunity_id  BLOB NOT NULL REFERENCES opportunities (id),
+    account_id      BLOB NOT NULL REFERENCES accounts (id),
+    requester_id    BLOB NOT NULL REFERENCES people (id),
+    pm_id           BLOB REFERENCES people (id),
+    engagement_type TEXT NOT NULL,
+    purpose         TEXT NOT NULL,
+    briefing        TEXT NOT NULL,
+    needed_at       TEXT NOT NULL,
+    created_at      TEXT NOT NULL,
+    state           TEXT NOT NULL,
+    scheduled_at    TEXT,
+    reason          TEXT,
+    redirect        TEXT,
+    redirected_from BLOB REFERENCES engagement_requests (id),
+    outcome         TEXT,
+    hours           REAL,
+    completed_at    TEXT,
+    updated_at      TEXT NOT NULL
+);
+CREATE INDEX engagement_requests_created ON engagement_requests (created_at);
+CREATE INDEX engagement_requests_pm ON engagement_requests (pm_id, state);
+CREATE INDEX engagement_requests_requester ON engagement_requests (requester_id, state);
+CREATE INDEX engagement_requests_completed ON engagement_requests (completed_at);
+
+CREATE TABLE request_history (
+    seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+    request_id  BLOB NOT NULL REFERENCES engagement_requests (id),
+    from_state  TEXT,
+    to_state    TEXT NOT NULL,
+    by_id       BLOB REFERENCES people (id),
+    at          TEXT NOT NULL,
+    note        TEXT
+);
+CREATE INDEX request_history_request ON request_history (request_id, seq);
+
+-- Customer contacts. Calendar events keep their natural key (UID and
+-- occurrence) so that re-importing the same file changes nothing.
+CREATE TABLE meetings (
+    id              BLOB PRIMARY KEY,
+    account_id      BLOB REFERENCES accounts (id),
+    title           TEXT NOT NULL,
+    starts_at       TEXT NOT NULL,
+    ends_at         TEXT NOT NULL,
+    source          TEXT NOT NULL CHECK (source IN ('planned', 'logged', 'calendar')),
+    cal_uid         TEXT,
+    cal_occurrence  TEXT,
+    cal_sequence    INTEGER,
+    cal_modified    TEXT,
+    request_id      BLOB REFERENCES engagement_requests (id),
+    owner_id        BLOB REFERENCES people (id),
+    owner_present   INTEGER NOT NULL DEFAULT 0,
+    pm_count        INTEGER NOT NULL DEFAULT 0,
+    customer_count  INTEGER NOT NULL DEFAULT 0,
+    internal_count  INTEGER NOT NULL DEFAULT 0,
+    created_at      TEXT NOT NULL,
+    updated_at      TEXT NOT NULL,
+    UNIQUE (cal_uid, cal_occurrence)
+);
+CREATE INDEX meetings_starts ON meetings (starts_at);
+CREATE INDEX meetings_account ON meetings (account_id, starts_at);
+
+CREATE TABLE meeting_attendees (
+    meeting_id  BLOB NOT NULL REFERENCES meetings (id) ON DELETE CASCADE,
+    email       TEXT NOT NULL,
+    person_id   BLOB REFERENCES people (id),
+    response    TEXT NOT NULL,
+    organizer   INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (meeting_id, email)
+);
+CREATE INDEX meeting_attendees_person ON meeting_attendees (person_id);
+
+CREATE TABLE access_requests (
+    id          BLOB PRIMARY KEY,
+    pm_id       BLOB NOT NULL REFERENCES people (id),
+    account_id  BLOB NOT NULL REFERENCES accounts (id),
+    owner_id    BLOB REFERENCES people (id),
+    purpose     TEXT NOT NULL,
+    agenda      TEXT NOT NULL,
+    wanted_at   TEXT,
+    created_at  TEXT NOT NULL,
+    state       TEXT NOT NULL,
+    conditions  TEXT,
+    reason      TEXT,
+    answered_by BLOB REFERENCES people (id),
+    answered_at TEXT,
+    updated_at  TEXT NOT NULL
+);
+CREATE INDEX access_requests_owner ON access_requests (owner_id, state);
+CREATE INDEX access_requests_pm ON access_requests (pm_id, state);
+CREATE INDEX access_requests_answered ON access_requests (answered_at);
+
+CREATE TABLE commitments (
+    id            BLOB PRIMARY KEY,
+    account_id    BLOB NOT NULL REFERENCES accounts (id),
+    meeting_id    BLOB REFERENCES meetings (id),
+    kind          TEXT NOT NULL,
+    text          TEXT NOT NULL,
+    to_whom       TEXT NOT NULL,
+    said_by       BLOB NOT NULL REFERENCES people (id),
+    present       TEXT NOT NULL,
+    said_at       TEXT NOT NULL,
+    state         TEXT NOT NULL,
+    decided_by    BLOB REFERENCES people (id),
+    decided_at    TEXT,
+    decision_note TEXT,
+    created_at    TEXT NOT NULL,
+    updated_at    TEXT NOT NULL
+);
+CREATE INDEX commitments_said ON commitments (said_at);
+CREATE INDEX commitments_state ON commitments (state);
+
+CREATE TABLE insights (
+    id           BLOB PRIMARY KEY,
+    account_id   BLOB NOT NULL REFERENCES accounts (id),
+    meeting_id   BLOB REFERENCES meetings (id),
+    pm_id        BLOB NOT NULL REFERENCES people (id),
+    kind         TEXT NOT NULL,
+    product_area TEXT NOT NULL,
+    text         TEXT NOT NULL,
+    created_at   TEXT NOT NULL
+);
+CREATE INDEX insights_meeting ON insights (meeting_id);
+CREATE INDEX insights_pm ON insights (pm_id, created_at);
+
+CREATE TABLE exceptions (
+    id            BLOB PRIMARY KEY,
+    rule_id       TEXT NOT NULL,
+    record_kind   TEXT NOT NULL,
+    record_id     BLOB NOT NULL,
+    reason        TEXT NOT NULL,
+    requested_by  BLOB NOT NULL REFERENCES people (id),
+    requested_at  TEXT NOT NULL,
+    expires_at    TEXT,
+    state         TEXT NOT NULL,
+    decided_by    BLOB REFERENCES people (id),
+    decided_at    TEXT,
+    decision_note TEXT,
+    updated_at    TEXT NOT NULL
+);
+CREATE INDEX exceptions_record ON exceptions (record_kind, record_id);
+CREATE INDEX exceptions_rule ON exceptions (rule_id, requested_at);
+
+-- The decision log: what the playbook said about each record, when.
+CREATE TABLE decisions (
+    id               BLOB PRIMARY KEY,
+    record_kind      TEXT NOT NULL,
+    record_id        BLOB NOT NULL,
+    effect           TEXT NOT NULL,
+    matched          TEXT NOT NULL,
+    playbook_version INTEGER,
+    at               TEXT NOT NULL
+);
+CREATE INDEX decisions_record ON decisions (record_kind, record_id, at);
+CREATE INDEX decisions_at ON decisions (at);
+
+-- One row per rule that matched, for querying by rule.
+CREATE TABLE decision_rules (
+    decision_id BLOB NOT NULL REFERENCES decisions (id) ON DELETE CASCADE,
+    rule_id     TEXT NOT NULL,
+    effect      TEXT NOT NULL,
+    applied     TEXT NOT NULL,
+    excepted    INTEGER NOT NULL,
+    at          TEXT NOT NULL,
+    PRIMARY KEY (decision_id, rule_id)
+);
+CREATE INDEX decision_rules_rule ON decision_rules (rule_id, at);
+
+CREATE TABLE signal_values (
+    signal       TEXT NOT NULL,
+    subject_kind TEXT NOT NULL,
+    subject      TEXT NOT NULL,
+    as_of        TEXT NOT NULL,
+    window_days  INTEGER NOT NULL,
+    value        REAL NOT NULL,
+    numerator    REAL NOT NULL,
+    denominator  REAL NOT NULL,
+    status       TEXT NOT NULL,
+    computed_at  TEXT NOT NULL,
+    PRIMARY KEY (signal, subject_kind, subject, as_of)
+);
+CREATE INDEX signal_values_as_of ON signal_values (as_of);
+
+CREATE TABLE alerts (
+    id            BLOB PRIMARY KEY,
+    signal        TEXT NOT NULL,
+    subject_kind  TEXT NOT NULL,
+    subject       TEXT NOT NULL,
+    addressed_to  TEXT NOT NULL,
+    state         TEXT NOT NULL,
+    opened_at     TEXT NOT NULL,
+    closed_at     TEXT,
+    closed_reason TEXT,
+    value         REAL NOT NULL,
+    evidence      TEXT NOT NULL,
+    updated_at    TEXT NOT NULL
+);
+-- At most one alert that is not closed per (signal, subject).
+CREATE UNIQUE INDEX alerts_open ON alerts (signal, subject_kind, subject) WHERE state <> 'closed';
+
+CREATE TABLE reviews (
+    id               BLOB PRIMARY KEY,
+    attendees        TEXT NOT NULL,
+    agenda           TEXT NOT NULL,
+    notes            TEXT NOT NULL,
+    outcome          TEXT,
+    playbook_version INTEGER,
+    opened_by        BLOB NOT NULL REFERENCES people (id),
+    opened_at        TEXT NOT NULL,
+    closed_at        TEXT,
+    updated_at       TEXT NOT NULL
+);
+
+CREATE TABLE review_alerts (
+    review_id BLOB NOT NULL REFERENCES reviews (id) ON DELETE CASCADE,
+    alert_id  BLOB NOT NULL REFERENCES alerts (id),
+    PRIMARY KEY (review_id, alert_id)
+);
+
+CREATE TABLE playbook_versions (
+    version    INTEGER PRIMARY KEY,
+    toml       TEXT NOT NULL,
+    author_id  BLOB REFERENCES people (id),
+    reason     TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+
+CREATE TABLE charter_versions (
+    id          BLOB PRIMARY KEY,
+    number      INTEGER NOT NULL UNIQUE,
+    charter     TEXT NOT NULL,
+    state       TEXT NOT NULL,
+    author_id   BLOB NOT NULL REFERENCES people (id),
+    created_at  TEXT NOT NULL,
+    ratified_at TEXT,
+    updated_at  TEXT NOT NULL
+);
+
+CREATE TABLE charter_comments (
+    seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+    version_id BLOB NOT NULL REFERENCES charter_versions (id),
+    author_id  BLOB NOT NULL REFERENCES people (id),
+    clause     TEXT,
+    text       TEXT NOT NULL,
+    at         TEXT NOT NULL
+);
+CREATE INDEX charter_comments_version ON charter_comments (version_id, seq);
+
+CREATE TABLE charter_endorsements (
+    version_id BLOB NOT NULL REFERENCES charter_versions (id),
+    function   TEXT NOT NULL,
+    person_id  BLOB NOT NULL REFERENCES people (id),
+    at         TEXT NOT NULL,
+    PRIMARY KEY (version_id, function)
+);
+
+CREATE TABLE charter_acknowledgments (
+    version_id BLOB NOT NULL REFERENCES charter_versions (id),
+    person_id  BLOB NOT NULL REFERENCES people (id),
+    at         TEXT NOT NULL,
+    PRIMARY KEY (version_id, person_id)
+);
+
+-- Sign-in. Only hashes are stored: argon2id for passwords, SHA-256 for tokens.
+CREATE TABLE credentials (
+    person_id     BLOB PRIMARY KEY REFERENCES people (id),
+    password_hash TEXT NOT NULL,
+    created_at    TEXT NOT NULL,
+    updated_at    TEXT NOT NULL
+);
+
+CREATE TABLE api_tokens (
+    id           BLOB PRIMARY KEY,
+    person_id    BLOB NOT NULL REFERENCES people (id),
+    name         TEXT NOT NULL,
+    token_hash   TEXT NOT NULL UNIQUE,
+    created_at   TEXT NOT NULL,
+    last_used_at TEXT,
+    revoked_at   TEXT
+);
+CREATE INDEX api_tokens_person ON api_tokens (person_id);
+
+-- Browser sessions, shared by every server on the database.
+CREATE TABLE sessions (
+    id         TEXT PRIMARY KEY,
+    data       TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+);
+CREATE INDEX sessions_expires ON sessions (expires_at);
+
+-- Rate-limit counters that must be shared across servers (failed logins).
+CREATE TABLE rate_limits (
+    key          TEXT PRIMARY KEY,
+    window_start TEXT NOT NULL,
+    count        INTEGER NOT NULL
+);
+
+CREATE TABLE webhooks (
+    id         BLOB PRIMARY KEY,
+    url        TEXT NOT NULL,
+    secret     TEXT NOT NULL,
+    events     TEXT NOT NULL,
+    format     TEXT NOT NULL,
+    active     INTEGER NOT NULL DEFAULT 1,
+    created_by BLOB REFERENCES people (id),
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+
+-- Events, written in the same transaction as the change that caused them.
+CREATE TABLE outbox (
+    id          BLOB PRIMARY KEY,
+    event_type  TEXT NOT NULL,
+    payload     TEXT NOT NULL,
+    occurred_at TEXT NOT NULL
+);
+CREATE INDEX outbox_occurred ON outbox (occurred_at);
+
+CREATE TABLE webhook_deliveries (
+    id              BLOB PRIMARY KEY,
+    event_id        BLOB NOT NULL REFERENCES outbox (id),
+    webhook_id      BLOB NOT NULL REFERENCES webhooks (id),
+    state           TEXT NOT NULL,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TEXT NOT NULL,
+    locked_until    TEXT,
+    last_status     INTEGER,
+    last_error      TEXT,
+    delivered_at    TEXT,
+    created_at      TEXT NOT NULL,
+    UNIQUE (event_id, webhook_id)
+);
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries (state, next_attempt_at);
+
+-- The audit log: append-only, each entry chained to the one before by hash.
+CREATE TABLE audit_log (
+    seq         INTEGER PRIMARY KEY,
+    at          TEXT NOT NULL,
+    actor_id    BLOB,
+    actor       TEXT NOT NULL,
+    action      TEXT NOT NULL,
+    record_kind TEXT NOT NULL,
+    record_id   TEXT NOT NULL,
+    before      TEXT,
+    after       TEXT,
+    prev_hash   TEXT NOT NULL,
+    hash        TEXT NOT NULL
+);
+CREATE INDEX audit_log_record ON audit_log (record_kind, record_id);
+CREATE INDEX audit_log_at ON audit_log (at);
+
+-- The head of the audit chain: one row, updated first in every transaction
+-- that appends, which serialises appends across connections and servers.
+CREATE TABLE audit_head (
+    id   INTEGER PRIMARY KEY CHECK (id = 1),
+    seq  INTEGER NOT NULL,
+    hash TEXT NOT NULL
+);
+INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, '0000000000000000000000000000000000000000000000000000000000000000');

@@ -1,0 +1,89 @@
+//! accord on SQLite: an embedded file, nothing to install. WAL for
+//! concurrent readers, foreign keys on, a busy timeout so that writers
+//! queue instead of failing, `synchronous=NORMAL` (safe with WAL).
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use accord_store::sql::{Dialect, SqlStore};
+use accord_store::{EngineKind, Store, StoreError};
+use sqlx::Row;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+
+/// The schema's migrations, embedded in the binary.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+static DIALECT: Dialect = Dialect {
+    engine: EngineKind::Sqlite,
+    begin_read: "BEGIN",
+    begin_write: "BEGIN IMMEDIATE",
+    claim_lock: "",
+    schema_query: "SELECT m.name AS t, p.name AS c FROM sqlite_master m JOIN pragma_table_info(m.name) p WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND m.name NOT LIKE '\\_sqlx%' ESCAPE '\\' ORDER BY 1, 2",
+};
+
+/// An open database and what opening it did.
+#[derive(Debug)]
+pub struct Opened {
+    /// The store.
+    pub store: Arc<dyn Store>,
+    /// Migrations applied now (empty when it was up to date).
+    pub applied: Vec<i64>,
+    /// The schema version.
+    pub version: i64,
+}
+
+/// Opens (creating it if absent) the SQLite database at `url`
+/// (`sqlite://PATH`) and brings its schema up to date.
+pub async fn open(url: &str) -> Result<Opened, StoreError> {
+    let where_ = accord_store::redact(url);
+    let opts = SqliteConnectOptions::from_str(url)
+        .map_err(|e| StoreError::Invalid(format!("{where_}: {}", first_line(&e))))?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(10))
+        .synchronous(SqliteSynchronous::Normal);
+    let pool = SqlitePoolOptions::new()
+        .max_connections(8)
+        .acquire_timeout(Duration::from_secs(15))
+        .connect_with(opts)
+        .await
+        .map_err(|e| {
+            StoreError::Unavailable(format!("cannot open {where_}: {}", first_line(&e)))
+        })?;
+    let before = applied_versions(&pool).await;
+    MIGRATOR
+        .run(&pool)
+        .await
+        .map_err(|e| StoreError::Other(format!("cannot migrate {where_}: {}", first_line(&e))))?;
+    let after = applied_versions(&pool).await;
+    let applied = after
+        .iter()
+        .filter(|v| !before.contains(v))
+        .copied()
+        .collect();
+    Ok(Opened {
+        store: Arc::new(SqlStore::new(pool, &DIALECT)),
+        applied,
+        version: after.last().copied().unwrap_or(0),
+    })
+}
+
+async fn applied_versions(pool: &sqlx::SqlitePool) -> Vec<i64> {
+    match sqlx::query("SELECT version FROM _sqlx_migrations WHERE success ORDER BY version")
+        .fetch_all(pool)
+        .await
+    {
+        Ok(rows) => rows
+            .iter()
+            .filter_map(|r| r.try_get::<i64, _>(0).ok())
+            .collect(),
+        // No table yet: a fresh database.
+        Err(_) => Vec::new(),
+    }
+}
+
+fn first_line(e: &dyn std::fmt::Display) -> String {
+    e.to_string().lines().next().unwrap_or("").to_owned()
+}

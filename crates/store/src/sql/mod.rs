@@ -1,0 +1,384 @@
+//! The SQL both engines run, written once, generic over sqlx's `Database`.
+//!
+//! Both SQLite and PostgreSQL accept `$n` placeholders, `ON CONFLICT ... DO
+//! UPDATE`, `RETURNING`, partial indexes and row values, so one query text
+//! serves both. What differs — how a transaction begins, how deliveries are
+//! claimed, where the catalogue lives — is in the engine's [`Dialect`].
+//!
+//! Every operation runs inside a [`SqlTx`]: a sqlx transaction plus the
+//! dialect. The trait bounds an engine must meet are spelled once, in the
+//! `sql_impl!` macro, because Rust does not yet carry a trait's where-clauses
+//! to its users.
+
+mod auth;
+mod gov;
+mod org;
+mod outbox;
+mod work;
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use sqlx::{Database, Pool, Row, Transaction};
+
+use crate::ops::Tx;
+use crate::{EngineKind, Result, Store, StoreError};
+
+/// What differs between engines.
+#[derive(Debug)]
+pub struct Dialect {
+    /// The engine.
+    pub engine: EngineKind,
+    /// How a reading transaction begins.
+    pub begin_read: &'static str,
+    /// How a writing transaction begins (SQLite: `BEGIN IMMEDIATE`, so that
+    /// writers queue for the lock instead of failing to upgrade one).
+    pub begin_write: &'static str,
+    /// Appended to the claim query's inner SELECT (PostgreSQL: `FOR UPDATE
+    /// SKIP LOCKED`, so that several servers claim different rows).
+    pub claim_lock: &'static str,
+    /// `(table, column)` rows of every application table, sorted.
+    pub schema_query: &'static str,
+}
+
+/// A store over one sqlx pool.
+pub struct SqlStore<DB: Database> {
+    pool: Pool<DB>,
+    dialect: &'static Dialect,
+}
+
+impl<DB: Database> SqlStore<DB> {
+    /// A store over `pool`, speaking `dialect`.
+    pub fn new(pool: Pool<DB>, dialect: &'static Dialect) -> Self {
+        Self { pool, dialect }
+    }
+
+    /// The pool, for the engine's own needs (migrations).
+    pub fn pool(&self) -> &Pool<DB> {
+        &self.pool
+    }
+}
+
+impl<DB: Database> fmt::Debug for SqlStore<DB> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SqlStore")
+            .field("engine", &self.dialect.engine)
+            .field("connections", &self.pool.size())
+            .finish()
+    }
+}
+
+/// A transaction on one engine.
+pub struct SqlTx<DB: Database> {
+    tx: Transaction<'static, DB>,
+    dialect: &'static Dialect,
+}
+
+impl<DB: Database> fmt::Debug for SqlTx<DB> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SqlTx")
+            .field("engine", &self.dialect.engine)
+            .finish()
+    }
+}
+
+/// Implements a trait for a generic type over every engine that meets the
+/// bounds the shared SQL needs.
+macro_rules! sql_impl {
+    ($trait:path, $ty:ident { $($body:tt)* }) => {
+        #[async_trait::async_trait]
+        impl<DB> $trait for $ty<DB>
+        where
+            DB: sqlx::Database,
+            for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+            for<'c> &'c sqlx::Pool<DB>: sqlx::Executor<'c, Database = DB>,
+            DB::Arguments: sqlx::IntoArguments<DB>,
+            for<'q> uuid::Uuid: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
+            for<'q> String: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
+            for<'q> &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+            for<'q> i64: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
+            for<'q> f64: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
+            for<'q> bool: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
+            for<'q> chrono::DateTime<chrono::Utc>: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
+            for<'q> chrono::NaiveDate: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
+            for<'q> Option<uuid::Uuid>: sqlx::Encode<'q, DB>,
+            for<'q> Option<String>: sqlx::Encode<'q, DB>,
+            for<'q> Option<&'q str>: sqlx::Encode<'q, DB>,
+            for<'q> Option<i64>: sqlx::Encode<'q, DB>,
+            for<'q> Option<f64>: sqlx::Encode<'q, DB>,
+            for<'q> Option<chrono::DateTime<chrono::Utc>>: sqlx::Encode<'q, DB>,
+            for<'q> Option<chrono::NaiveDate>: sqlx::Encode<'q, DB>,
+            for<'a> &'a str: sqlx::ColumnIndex<DB::Row>,
+            usize: sqlx::ColumnIndex<DB::Row>,
+        {
+            $($body)*
+        }
+    };
+}
+pub(crate) use sql_impl;
+
+sql_impl!(Store, SqlStore {
+    fn engine(&self) -> EngineKind {
+        self.dialect.engine
+    }
+
+    async fn read(&self) -> Result<Box<dyn Tx>> {
+        let tx = self.pool.begin_with(self.dialect.begin_read).await?;
+        Ok(Box::new(SqlTx { tx, dialect: self.dialect }))
+    }
+
+    async fn write(&self) -> Result<Box<dyn Tx>> {
+        let tx = self.pool.begin_with(self.dialect.begin_write).await?;
+        Ok(Box::new(SqlTx { tx, dialect: self.dialect }))
+    }
+
+    async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    async fn schema(&self) -> Result<Vec<(String, Vec<String>)>> {
+        let rows = sqlx::query(self.dialect.schema_query).fetch_all(&self.pool).await?;
+        let mut out: Vec<(String, Vec<String>)> = Vec::new();
+        for row in rows {
+            let table: String = row.try_get(0)?;
+            let column: String = row.try_get(1)?;
+            match out.last_mut() {
+                Some((t, cols)) if *t == table => cols.push(column),
+                _ => out.push((table, vec![column])),
+            }
+        }
+        for (_, cols) in &mut out {
+            cols.sort();
+        }
+        out.sort();
+        Ok(out)
+    }
+});
+
+sql_impl!(Tx, SqlTx {
+    async fn commit(self: Box<Self>) -> Result<()> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+
+    async fn rollback(self: Box<Self>) -> Result<()> {
+        self.tx.rollback().await?;
+        Ok(())
+    }
+});
+
+// ---------------------------------------------------------------------------
+// Encoding helpers shared by the areas.
+
+/// A unit-variant enum as its serde name (`needs_exception`).
+#[cfg(test)]
+pub(crate) fn enum_str<T: Serialize>(v: &T) -> String {
+    match serde_json::to_value(v) {
+        Ok(serde_json::Value::String(s)) => s,
+        // Only unit-variant enums are stored this way; anything else is a
+        // programming error caught by the round-trip tests.
+        Ok(other) => other.to_string(),
+        Err(_) => String::new(),
+    }
+}
+
+/// A unit-variant enum from its serde name.
+pub(crate) fn parse_enum<T: DeserializeOwned>(s: &str, what: &str) -> Result<T> {
+    T::deserialize(serde::de::value::StrDeserializer::<serde::de::value::Error>::new(s))
+        .map_err(|_| StoreError::Other(format!("stored {what} {s:?} is not valid")))
+}
+
+/// A value parsed by its own validating constructor.
+pub(crate) fn parse_with<T, E>(
+    s: &str,
+    what: &str,
+    f: impl FnOnce(&str) -> std::result::Result<T, E>,
+) -> Result<T> {
+    f(s).map_err(|_| StoreError::Other(format!("stored {what} {s:?} is not valid")))
+}
+
+/// JSON text of a value.
+pub(crate) fn json<T: Serialize>(v: &T) -> Result<String> {
+    serde_json::to_string(v).map_err(|e| StoreError::Other(format!("cannot encode: {e}")))
+}
+
+/// A value from JSON text.
+pub(crate) fn from_json<T: DeserializeOwned>(s: &str) -> Result<T> {
+    Ok(serde_json::from_str(s)?)
+}
+
+/// Opaque cursors: hex of the text they stand for.
+pub(crate) fn encode_cursor(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() * 2);
+    for b in s.bytes() {
+        use std::fmt::Write;
+        let _ = write!(out, "{b:02x}");
+    }
+    out
+}
+
+/// The text a cursor stands for; a malformed cursor is `Invalid`.
+pub(crate) fn decode_cursor(c: &str) -> Result<String> {
+    let bad = || StoreError::Invalid(format!("malformed page cursor {c:?}"));
+    if c.len() % 2 != 0 || c.len() > 1024 {
+        return Err(bad());
+    }
+    let bytes: std::result::Result<Vec<u8>, _> = (0..c.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(c.get(i..i + 2).unwrap_or("zz"), 16))
+        .collect();
+    String::from_utf8(bytes.map_err(|_| bad())?).map_err(|_| bad())
+}
+
+/// A cursor made of a sort key and an id, for lists ordered by name.
+pub(crate) fn name_cursor(name: &str, id: uuid::Uuid) -> String {
+    encode_cursor(&format!("{id}\u{1f}{name}"))
+}
+
+/// The sort key and id of a name cursor.
+pub(crate) fn parse_name_cursor(c: &str) -> Result<(String, uuid::Uuid)> {
+    let text = decode_cursor(c)?;
+    let (id, name) = text
+        .split_once('\u{1f}')
+        .ok_or_else(|| StoreError::Invalid(format!("malformed page cursor {c:?}")))?;
+    let id = id
+        .parse()
+        .map_err(|_| StoreError::Invalid(format!("malformed page cursor {c:?}")))?;
+    Ok((name.to_owned(), id))
+}
+
+/// The id a cursor stands for, for lists ordered by id.
+pub(crate) fn id_cursor(c: &str) -> Result<uuid::Uuid> {
+    decode_cursor(c)?
+        .parse()
+        .map_err(|_| StoreError::Invalid(format!("malformed page cursor {c:?}")))
+}
+
+/// Splits a fetched `limit + 1` rows into a page.
+pub(crate) fn page_of<T>(
+    mut items: Vec<T>,
+    limit: i64,
+    cursor: impl Fn(&T) -> String,
+) -> crate::Page<T> {
+    let limit = usize::try_from(limit).unwrap_or(50);
+    let next = if items.len() > limit {
+        items.truncate(limit);
+        items.last().map(&cursor)
+    } else {
+        None
+    };
+    crate::Page { items, next }
+}
+
+/// The current time, as stored (microseconds).
+pub(crate) fn now() -> DateTime<Utc> {
+    crate::micros(Utc::now())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_garbage_is_invalid() {
+        let id = uuid::Uuid::now_v7();
+        let c = name_cursor("Zoë", id);
+        assert_eq!(parse_name_cursor(&c).unwrap(), ("Zoë".to_owned(), id));
+        assert_eq!(id_cursor(&encode_cursor(&id.to_string())).unwrap(), id);
+        for bad in ["zz", "abc", "00", "ffff"] {
+            assert!(
+                matches!(id_cursor(bad), Err(StoreError::Invalid(_))),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn enums_round_trip_by_their_serde_names() {
+        use accord_domain::request::RequestState;
+        let s = enum_str(&RequestState::NeedsException);
+        assert_eq!(s, "needs_exception");
+        assert_eq!(
+            parse_enum::<RequestState>(&s, "state").unwrap(),
+            RequestState::NeedsException
+        );
+        assert!(parse_enum::<RequestState>("nope", "state").is_err());
+    }
+}
+
+/// Typed column access for any engine's rows, with decode errors mapped
+/// to `StoreError`.
+pub(crate) trait RowExt {
+    fn uuid(&self, c: &str) -> Result<uuid::Uuid>;
+    fn opt_uuid(&self, c: &str) -> Result<Option<uuid::Uuid>>;
+    fn text(&self, c: &str) -> Result<String>;
+    fn opt_text(&self, c: &str) -> Result<Option<String>>;
+    fn int(&self, c: &str) -> Result<i64>;
+    fn opt_int(&self, c: &str) -> Result<Option<i64>>;
+    fn float(&self, c: &str) -> Result<f64>;
+    fn opt_float(&self, c: &str) -> Result<Option<f64>>;
+    fn flag(&self, c: &str) -> Result<bool>;
+    fn time(&self, c: &str) -> Result<DateTime<Utc>>;
+    fn opt_time(&self, c: &str) -> Result<Option<DateTime<Utc>>>;
+    fn date(&self, c: &str) -> Result<chrono::NaiveDate>;
+    fn opt_date(&self, c: &str) -> Result<Option<chrono::NaiveDate>>;
+}
+
+impl<R: Row> RowExt for R
+where
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+    for<'r> uuid::Uuid: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> f64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> bool: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> DateTime<Utc>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> chrono::NaiveDate: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    fn uuid(&self, c: &str) -> Result<uuid::Uuid> {
+        Ok(self.try_get(c)?)
+    }
+    fn opt_uuid(&self, c: &str) -> Result<Option<uuid::Uuid>> {
+        Ok(self.try_get(c)?)
+    }
+    fn text(&self, c: &str) -> Result<String> {
+        Ok(self.try_get(c)?)
+    }
+    fn opt_text(&self, c: &str) -> Result<Option<String>> {
+        Ok(self.try_get(c)?)
+    }
+    fn int(&self, c: &str) -> Result<i64> {
+        Ok(self.try_get(c)?)
+    }
+    fn opt_int(&self, c: &str) -> Result<Option<i64>> {
+        Ok(self.try_get(c)?)
+    }
+    fn float(&self, c: &str) -> Result<f64> {
+        Ok(self.try_get(c)?)
+    }
+    fn opt_float(&self, c: &str) -> Result<Option<f64>> {
+        Ok(self.try_get(c)?)
+    }
+    fn flag(&self, c: &str) -> Result<bool> {
+        Ok(self.try_get(c)?)
+    }
+    fn time(&self, c: &str) -> Result<DateTime<Utc>> {
+        Ok(self.try_get(c)?)
+    }
+    fn opt_time(&self, c: &str) -> Result<Option<DateTime<Utc>>> {
+        Ok(self.try_get(c)?)
+    }
+    fn date(&self, c: &str) -> Result<chrono::NaiveDate> {
+        Ok(self.try_get(c)?)
+    }
+    fn opt_date(&self, c: &str) -> Result<Option<chrono::NaiveDate>> {
+        Ok(self.try_get(c)?)
+    }
+}

@@ -1,0 +1,245 @@
+//! Webhook subscriptions, the outbox, and deliveries.
+
+use accord_domain::id::PersonId;
+use chrono::{DateTime, Utc};
+use sqlx::QueryBuilder;
+use uuid::Uuid;
+
+use super::{
+    RowExt, SqlTx, encode_cursor, from_json, id_cursor, json, page_of, parse_enum, sql_impl,
+};
+use crate::model::{Delivery, DeliveryState, OutboxEvent, Page, PageRequest, Webhook};
+use crate::ops::OutboxOps;
+use crate::{Result, StoreError, micros};
+
+const DELIVERY_COLS: &str = "id, event_id, webhook_id, state, attempts, next_attempt_at, last_status, last_error, delivered_at, created_at";
+
+fn webhook(r: &impl RowExt) -> Result<Webhook> {
+    Ok(Webhook {
+        id: r.uuid("id")?,
+        url: r.text("url")?,
+        secret: r.text("secret")?,
+        events: from_json(&r.text("events")?)?,
+        format: r.text("format")?,
+        active: r.flag("active")?,
+        created_by: r.opt_uuid("created_by")?.map(PersonId),
+        created_at: r.time("created_at")?,
+    })
+}
+
+fn event(r: &impl RowExt) -> Result<OutboxEvent> {
+    Ok(OutboxEvent {
+        id: r.uuid("id")?,
+        event_type: r.text("event_type")?,
+        payload: from_json(&r.text("payload")?)?,
+        occurred_at: r.time("occurred_at")?,
+    })
+}
+
+fn delivery(r: &impl RowExt) -> Result<Delivery> {
+    Ok(Delivery {
+        id: r.uuid("id")?,
+        event_id: r.uuid("event_id")?,
+        webhook_id: r.uuid("webhook_id")?,
+        state: parse_enum::<DeliveryState>(&r.text("state")?, "delivery state")?,
+        attempts: r.int("attempts")?,
+        next_attempt_at: r.time("next_attempt_at")?,
+        last_status: r.opt_int("last_status")?,
+        last_error: r.opt_text("last_error")?,
+        delivered_at: r.opt_time("delivered_at")?,
+        created_at: r.time("created_at")?,
+    })
+}
+
+sql_impl!(OutboxOps, SqlTx {
+    async fn insert_webhook(&mut self, w: &Webhook) -> Result<()> {
+        sqlx::query("INSERT INTO webhooks (id, url, secret, events, format, active, created_by, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)")
+            .bind(w.id)
+            .bind(w.url.as_str())
+            .bind(w.secret.as_str())
+            .bind(json(&w.events)?)
+            .bind(w.format.as_str())
+            .bind(w.active)
+            .bind(w.created_by.map(|p| p.0))
+            .bind(micros(w.created_at))
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn update_webhook(&mut self, w: &Webhook) -> Result<()> {
+        let done = sqlx::query("UPDATE webhooks SET url = $2, secret = $3, events = $4, format = $5, active = $6, updated_at = $7 WHERE id = $1 RETURNING 1 AS affected")
+            .bind(w.id)
+            .bind(w.url.as_str())
+            .bind(w.secret.as_str())
+            .bind(json(&w.events)?)
+            .bind(w.format.as_str())
+            .bind(w.active)
+            .bind(super::now())
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        if done.is_none() {
+            return Err(StoreError::not_found("webhook", w.id));
+        }
+        Ok(())
+    }
+
+    async fn delete_webhook(&mut self, id: Uuid) -> Result<()> {
+        sqlx::query("DELETE FROM webhook_deliveries WHERE webhook_id = $1 AND state = 'pending'")
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await?;
+        // Delivered and dead deliveries keep their history: deactivate the
+        // subscription instead of deleting it when it has any.
+        let left = sqlx::query("SELECT COUNT(*) AS n FROM webhook_deliveries WHERE webhook_id = $1")
+            .bind(id)
+            .fetch_one(&mut *self.tx)
+            .await?
+            .int("n")?;
+        let done = if left > 0 {
+            sqlx::query("UPDATE webhooks SET active = $2, updated_at = $3 WHERE id = $1 RETURNING 1 AS affected")
+                .bind(id)
+                .bind(false)
+                .bind(super::now())
+                .fetch_optional(&mut *self.tx)
+                .await?
+        } else {
+            sqlx::query("DELETE FROM webhooks WHERE id = $1 RETURNING 1 AS affected")
+                .bind(id)
+                .fetch_optional(&mut *self.tx)
+                .await?
+        };
+        if done.is_none() {
+            return Err(StoreError::not_found("webhook", id));
+        }
+        Ok(())
+    }
+
+    async fn get_webhook(&mut self, id: Uuid) -> Result<Webhook> {
+        let row = sqlx::query("SELECT id, url, secret, events, format, active, created_by, created_at FROM webhooks WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *self.tx)
+            .await?
+            .ok_or_else(|| StoreError::not_found("webhook", id))?;
+        webhook(&row)
+    }
+
+    async fn list_webhooks(&mut self) -> Result<Vec<Webhook>> {
+        let rows = sqlx::query("SELECT id, url, secret, events, format, active, created_by, created_at FROM webhooks ORDER BY id")
+            .fetch_all(&mut *self.tx)
+            .await?;
+        rows.iter().map(webhook).collect()
+    }
+
+    async fn insert_event(&mut self, e: &OutboxEvent) -> Result<()> {
+        let at = micros(e.occurred_at);
+        sqlx::query("INSERT INTO outbox (id, event_type, payload, occurred_at) VALUES ($1, $2, $3, $4)")
+            .bind(e.id)
+            .bind(e.event_type.as_str())
+            .bind(e.payload.to_string())
+            .bind(at)
+            .execute(&mut *self.tx)
+            .await?;
+        let hooks = self.list_webhooks().await?;
+        for w in hooks.iter().filter(|w| w.wants(&e.event_type)) {
+            sqlx::query("INSERT INTO webhook_deliveries (id, event_id, webhook_id, state, attempts, next_attempt_at, created_at) VALUES ($1, $2, $3, 'pending', 0, $4, $4)")
+                .bind(Uuid::now_v7())
+                .bind(e.id)
+                .bind(w.id)
+                .bind(at)
+                .execute(&mut *self.tx)
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn get_event(&mut self, id: Uuid) -> Result<OutboxEvent> {
+        let row = sqlx::query("SELECT id, event_type, payload, occurred_at FROM outbox WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *self.tx)
+            .await?
+            .ok_or_else(|| StoreError::not_found("event", id))?;
+        event(&row)
+    }
+
+    async fn claim_deliveries(&mut self, now: DateTime<Utc>, lease: chrono::Duration, limit: i64) -> Result<Vec<(Delivery, OutboxEvent, Webhook)>> {
+        let now = micros(now);
+        // Due: pending, its time has come, and nobody holds a live lease.
+        let select = format!(
+            "SELECT id FROM webhook_deliveries WHERE state = 'pending' AND next_attempt_at <= $1 AND (locked_until IS NULL OR locked_until <= $1) ORDER BY next_attempt_at, id LIMIT $2{}",
+            self.dialect.claim_lock
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(select))
+            .bind(now)
+            .bind(limit)
+            .fetch_all(&mut *self.tx)
+            .await?;
+        let ids = rows.iter().map(|r| r.uuid("id")).collect::<Result<Vec<_>>>()?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            sqlx::query("UPDATE webhook_deliveries SET locked_until = $2 WHERE id = $1")
+                .bind(id)
+                .bind(now + lease)
+                .execute(&mut *self.tx)
+                .await?;
+            let d = self.get_delivery(id).await?;
+            let e = self.get_event(d.event_id).await?;
+            let w = self.get_webhook(d.webhook_id).await?;
+            out.push((d, e, w));
+        }
+        Ok(out)
+    }
+
+    async fn finish_delivery(&mut self, id: Uuid, state: DeliveryState, status: Option<i64>, error: Option<&str>, next: DateTime<Utc>, at: DateTime<Utc>) -> Result<()> {
+        let at = micros(at);
+        let done = sqlx::query("UPDATE webhook_deliveries SET state = $2, attempts = attempts + 1, last_status = $3, last_error = $4, next_attempt_at = $5, locked_until = NULL, delivered_at = CASE WHEN $2 = 'delivered' THEN $6 ELSE delivered_at END WHERE id = $1 RETURNING 1 AS affected")
+            .bind(id)
+            .bind(state.as_str())
+            .bind(status)
+            .bind(error)
+            .bind(micros(next))
+            .bind(at)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        if done.is_none() {
+            return Err(StoreError::not_found("delivery", id));
+        }
+        Ok(())
+    }
+
+    async fn get_delivery(&mut self, id: Uuid) -> Result<Delivery> {
+        let row = sqlx::query("SELECT id, event_id, webhook_id, state, attempts, next_attempt_at, last_status, last_error, delivered_at, created_at FROM webhook_deliveries WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *self.tx)
+            .await?
+            .ok_or_else(|| StoreError::not_found("delivery", id))?;
+        delivery(&row)
+    }
+
+    async fn list_deliveries(&mut self, state: Option<DeliveryState>, page: &PageRequest) -> Result<Page<Delivery>> {
+        let limit = page.effective_limit();
+        let mut q = QueryBuilder::<DB>::new(format!("SELECT {DELIVERY_COLS} FROM webhook_deliveries WHERE 1 = 1"));
+        if let Some(s) = state {
+            q.push(" AND state = ").push_bind(s.as_str());
+        }
+        if let Some(c) = &page.after {
+            q.push(" AND id < ").push_bind(id_cursor(c)?);
+        }
+        q.push(" ORDER BY id DESC LIMIT ").push_bind(limit + 1);
+        let rows = q.build().fetch_all(&mut *self.tx).await?;
+        let items = rows.iter().map(delivery).collect::<Result<Vec<_>>>()?;
+        Ok(page_of(items, limit, |d| encode_cursor(&d.id.to_string())))
+    }
+
+    async fn redeliver(&mut self, id: Uuid, now: DateTime<Utc>) -> Result<()> {
+        let done = sqlx::query("UPDATE webhook_deliveries SET state = 'pending', next_attempt_at = $2, locked_until = NULL WHERE id = $1 RETURNING 1 AS affected")
+            .bind(id)
+            .bind(micros(now))
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        if done.is_none() {
+            return Err(StoreError::not_found("delivery", id));
+        }
+        Ok(())
+    }
+});

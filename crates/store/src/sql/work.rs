@@ -1,0 +1,796 @@
+//! Engagement requests (and their history), meetings (and attendees),
+//! access requests, commitments, insights and exceptions.
+
+use accord_domain::access::{AccessPurpose, AccessRequest, AccessState};
+use accord_domain::commitment::{Commitment, CommitmentKind, CommitmentState};
+use accord_domain::exception::{Exception, ExceptionState};
+use accord_domain::id::{
+    AccessRequestId, AccountId, CommitmentId, Email, EngagementTypeId, ExceptionId, InsightId,
+    MeetingId, OpportunityId, PersonId, RequestId, RuleId,
+};
+use accord_domain::insight::{Insight, InsightKind};
+use accord_domain::meeting::{Attendee, Meeting, MeetingSource, ResponseStatus};
+use accord_domain::record::{RecordKind, RecordRef};
+use accord_domain::request::{
+    EngagementRequest, Purpose, RedirectTarget, RequestState, StateChange,
+};
+use sqlx::QueryBuilder;
+
+use super::{
+    RowExt, SqlTx, encode_cursor, from_json, id_cursor, json, now, page_of, parse_enum, parse_with,
+    sql_impl,
+};
+use crate::model::{ContactFlags, MeetingFilter, Page, PageRequest, StoredMeeting, Upserted};
+use crate::ops::{RequestFilter, WorkOps};
+use crate::{Result, StoreError, micros};
+
+const REQUEST_COLS: &str = "id, opportunity_id, account_id, requester_id, pm_id, engagement_type, purpose, briefing, needed_at, created_at, state, scheduled_at, reason, redirect, redirected_from, outcome, hours";
+const MEETING_COLS: &str = "id, account_id, title, starts_at, ends_at, source, cal_uid, cal_occurrence, cal_sequence, cal_modified, request_id, owner_id, owner_present, pm_count, customer_count, internal_count";
+const ACCESS_COLS: &str = "id, pm_id, account_id, owner_id, purpose, agenda, wanted_at, created_at, state, conditions, reason, answered_by, answered_at";
+const COMMITMENT_COLS: &str = "id, account_id, meeting_id, kind, text, to_whom, said_by, present, said_at, state, decided_by, decided_at, decision_note";
+const INSIGHT_COLS: &str =
+    "id, account_id, meeting_id, pm_id, kind, product_area, text, created_at";
+const EXCEPTION_COLS: &str = "id, rule_id, record_kind, record_id, reason, requested_by, requested_at, expires_at, state, decided_by, decided_at, decision_note";
+
+fn request(r: &impl RowExt) -> Result<EngagementRequest> {
+    Ok(EngagementRequest {
+        id: RequestId(r.uuid("id")?),
+        opportunity: OpportunityId(r.uuid("opportunity_id")?),
+        account: AccountId(r.uuid("account_id")?),
+        requester: PersonId(r.uuid("requester_id")?),
+        pm: r.opt_uuid("pm_id")?.map(PersonId),
+        engagement_type: parse_with(
+            &r.text("engagement_type")?,
+            "engagement type",
+            EngagementTypeId::parse,
+        )?,
+        purpose: parse_enum::<Purpose>(&r.text("purpose")?, "purpose")?,
+        briefing: r.text("briefing")?,
+        needed_at: r.time("needed_at")?,
+        created_at: r.time("created_at")?,
+        state: parse_enum::<RequestState>(&r.text("state")?, "request state")?,
+        scheduled_at: r.opt_time("scheduled_at")?,
+        reason: r.opt_text("reason")?,
+        redirect: r
+            .opt_text("redirect")?
+            .map(|s| from_json::<RedirectTarget>(&s))
+            .transpose()?,
+        redirected_from: r.opt_uuid("redirected_from")?.map(RequestId),
+        outcome: r.opt_text("outcome")?,
+        hours: r.opt_float("hours")?,
+    })
+}
+
+fn meeting_row(r: &impl RowExt) -> Result<StoredMeeting> {
+    let source = match r.text("source")?.as_str() {
+        "planned" => MeetingSource::Planned,
+        "logged" => MeetingSource::Logged,
+        "calendar" => MeetingSource::Calendar {
+            uid: r.opt_text("cal_uid")?.unwrap_or_default(),
+            occurrence: r.opt_text("cal_occurrence")?.unwrap_or_default(),
+        },
+        other => {
+            return Err(StoreError::Other(format!(
+                "stored meeting source {other:?} is not valid"
+            )));
+        }
+    };
+    Ok(StoredMeeting {
+        meeting: Meeting {
+            id: MeetingId(r.uuid("id")?),
+            account: r.opt_uuid("account_id")?.map(AccountId),
+            title: r.text("title")?,
+            starts_at: r.time("starts_at")?,
+            ends_at: r.time("ends_at")?,
+            source,
+            attendees: Vec::new(),
+            request: r.opt_uuid("request_id")?.map(RequestId),
+        },
+        flags: ContactFlags {
+            owner: r.opt_uuid("owner_id")?.map(PersonId),
+            owner_present: r.flag("owner_present")?,
+            pm_count: r.int("pm_count")?,
+            customer_count: r.int("customer_count")?,
+            internal_count: r.int("internal_count")?,
+        },
+        cal_sequence: r.opt_int("cal_sequence")?,
+        cal_modified: r.opt_time("cal_modified")?,
+    })
+}
+
+fn attendee(r: &impl RowExt) -> Result<Attendee> {
+    Ok(Attendee {
+        email: parse_with(&r.text("email")?, "email", Email::parse)?,
+        person: r.opt_uuid("person_id")?.map(PersonId),
+        response: parse_enum::<ResponseStatus>(&r.text("response")?, "response")?,
+        organizer: r.flag("organizer")?,
+    })
+}
+
+fn access(r: &impl RowExt) -> Result<AccessRequest> {
+    Ok(AccessRequest {
+        id: AccessRequestId(r.uuid("id")?),
+        pm: PersonId(r.uuid("pm_id")?),
+        account: AccountId(r.uuid("account_id")?),
+        owner: r.opt_uuid("owner_id")?.map(PersonId),
+        purpose: parse_enum::<AccessPurpose>(&r.text("purpose")?, "access purpose")?,
+        agenda: r.text("agenda")?,
+        wanted_at: r.opt_time("wanted_at")?,
+        created_at: r.time("created_at")?,
+        state: parse_enum::<AccessState>(&r.text("state")?, "access state")?,
+        conditions: r.opt_text("conditions")?,
+        reason: r.opt_text("reason")?,
+        answered_by: r.opt_uuid("answered_by")?.map(PersonId),
+        answered_at: r.opt_time("answered_at")?,
+    })
+}
+
+fn commitment(r: &impl RowExt) -> Result<Commitment> {
+    Ok(Commitment {
+        id: CommitmentId(r.uuid("id")?),
+        account: AccountId(r.uuid("account_id")?),
+        meeting: r.opt_uuid("meeting_id")?.map(MeetingId),
+        kind: parse_enum::<CommitmentKind>(&r.text("kind")?, "commitment kind")?,
+        text: r.text("text")?,
+        to_whom: r.text("to_whom")?,
+        said_by: PersonId(r.uuid("said_by")?),
+        present: from_json(&r.text("present")?)?,
+        said_at: r.time("said_at")?,
+        state: parse_enum::<CommitmentState>(&r.text("state")?, "commitment state")?,
+        decided_by: r.opt_uuid("decided_by")?.map(PersonId),
+        decided_at: r.opt_time("decided_at")?,
+        decision_note: r.opt_text("decision_note")?,
+    })
+}
+
+fn insight(r: &impl RowExt) -> Result<Insight> {
+    Ok(Insight {
+        id: InsightId(r.uuid("id")?),
+        account: AccountId(r.uuid("account_id")?),
+        meeting: r.opt_uuid("meeting_id")?.map(MeetingId),
+        pm: PersonId(r.uuid("pm_id")?),
+        kind: parse_enum::<InsightKind>(&r.text("kind")?, "insight kind")?,
+        product_area: r.text("product_area")?,
+        text: r.text("text")?,
+        created_at: r.time("created_at")?,
+    })
+}
+
+fn exception(r: &impl RowExt) -> Result<Exception> {
+    Ok(Exception {
+        id: ExceptionId(r.uuid("id")?),
+        rule: parse_with(&r.text("rule_id")?, "rule id", RuleId::parse)?,
+        record: RecordRef {
+            kind: parse_enum::<RecordKind>(&r.text("record_kind")?, "record kind")?,
+            id: r.uuid("record_id")?,
+        },
+        reason: r.text("reason")?,
+        requested_by: PersonId(r.uuid("requested_by")?),
+        requested_at: r.time("requested_at")?,
+        expires_at: r.opt_time("expires_at")?,
+        state: parse_enum::<ExceptionState>(&r.text("state")?, "exception state")?,
+        decided_by: r.opt_uuid("decided_by")?.map(PersonId),
+        decided_at: r.opt_time("decided_at")?,
+        decision_note: r.opt_text("decision_note")?,
+    })
+}
+
+/// The calendar key of a meeting, if it came from a calendar.
+fn cal_key(m: &Meeting) -> Option<(&str, &str)> {
+    match &m.source {
+        MeetingSource::Calendar { uid, occurrence } => Some((uid.as_str(), occurrence.as_str())),
+        _ => None,
+    }
+}
+
+/// A meeting normalised as stored: times in microseconds, attendees by email.
+fn normalised(m: &StoredMeeting) -> StoredMeeting {
+    let mut m = m.clone();
+    m.meeting.starts_at = micros(m.meeting.starts_at);
+    m.meeting.ends_at = micros(m.meeting.ends_at);
+    m.cal_modified = m.cal_modified.map(micros);
+    m.meeting.attendees.sort_by(|a, b| a.email.cmp(&b.email));
+    m.meeting.attendees.dedup_by(|a, b| a.email == b.email);
+    m
+}
+
+/// Whether an incoming calendar version is older than a stored one.
+fn is_older(incoming: &StoredMeeting, stored: &StoredMeeting) -> bool {
+    let seq = |m: &StoredMeeting| m.cal_sequence.unwrap_or(0);
+    match seq(incoming).cmp(&seq(stored)) {
+        std::cmp::Ordering::Less => true,
+        std::cmp::Ordering::Greater => false,
+        std::cmp::Ordering::Equal => match (incoming.cal_modified, stored.cal_modified) {
+            (Some(i), Some(s)) => i < s,
+            (None, Some(_)) => true,
+            _ => false,
+        },
+    }
+}
+
+sql_impl!(WorkOps, SqlTx {
+    async fn insert_request(&mut self, r: &EngagementRequest) -> Result<()> {
+        let redirect = r.redirect.as_ref().map(json).transpose()?;
+        sqlx::query("INSERT INTO engagement_requests (id, opportunity_id, account_id, requester_id, pm_id, engagement_type, purpose, briefing, needed_at, created_at, state, scheduled_at, reason, redirect, redirected_from, outcome, hours, completed_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)")
+            .bind(r.id.0)
+            .bind(r.opportunity.0)
+            .bind(r.account.0)
+            .bind(r.requester.0)
+            .bind(r.pm.map(|p| p.0))
+            .bind(r.engagement_type.as_str())
+            .bind(r.purpose.as_str())
+            .bind(r.briefing.as_str())
+            .bind(micros(r.needed_at))
+            .bind(micros(r.created_at))
+            .bind(r.state.as_str())
+            .bind(r.scheduled_at.map(micros))
+            .bind(r.reason.as_deref())
+            .bind(redirect)
+            .bind(r.redirected_from.map(|i| i.0))
+            .bind(r.outcome.as_deref())
+            .bind(r.hours)
+            .bind((r.state == RequestState::Done).then(now))
+            .bind(now())
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn update_request(&mut self, r: &EngagementRequest, expected: RequestState) -> Result<()> {
+        let redirect = r.redirect.as_ref().map(json).transpose()?;
+        let at = now();
+        let done = sqlx::query("UPDATE engagement_requests SET pm_id = $3, engagement_type = $4, purpose = $5, briefing = $6, needed_at = $7, state = $8, scheduled_at = $9, reason = $10, redirect = $11, outcome = $12, hours = $13, completed_at = CASE WHEN $8 = 'done' AND completed_at IS NULL THEN $14 ELSE completed_at END, updated_at = $14 WHERE id = $1 AND state = $2 RETURNING 1 AS affected")
+            .bind(r.id.0)
+            .bind(expected.as_str())
+            .bind(r.pm.map(|p| p.0))
+            .bind(r.engagement_type.as_str())
+            .bind(r.purpose.as_str())
+            .bind(r.briefing.as_str())
+            .bind(micros(r.needed_at))
+            .bind(r.state.as_str())
+            .bind(r.scheduled_at.map(micros))
+            .bind(r.reason.as_deref())
+            .bind(redirect)
+            .bind(r.outcome.as_deref())
+            .bind(r.hours)
+            .bind(at)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        if done.is_none() {
+            // Missing, or moved by someone else since it was read.
+            let current = self.get_request(r.id).await?;
+            return Err(StoreError::Conflict(format!(
+                "request {} is {} now, not {expected}",
+                r.id, current.state
+            )));
+        }
+        Ok(())
+    }
+
+    async fn get_request(&mut self, id: RequestId) -> Result<EngagementRequest> {
+        let row = sqlx::query("SELECT id, opportunity_id, account_id, requester_id, pm_id, engagement_type, purpose, briefing, needed_at, created_at, state, scheduled_at, reason, redirect, redirected_from, outcome, hours FROM engagement_requests WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(&mut *self.tx)
+            .await?
+            .ok_or_else(|| StoreError::not_found("request", id))?;
+        request(&row)
+    }
+
+    async fn list_requests(&mut self, f: &RequestFilter, page: &PageRequest) -> Result<Page<EngagementRequest>> {
+        let limit = page.effective_limit();
+        let mut q = QueryBuilder::<DB>::new(format!("SELECT {REQUEST_COLS} FROM engagement_requests WHERE 1 = 1"));
+        if let Some(pm) = f.pm {
+            q.push(" AND pm_id = ").push_bind(pm.0);
+        }
+        if let Some(r) = f.requester {
+            q.push(" AND requester_id = ").push_bind(r.0);
+        }
+        if let Some(a) = f.account {
+            q.push(" AND account_id = ").push_bind(a.0);
+        }
+        if !f.states.is_empty() {
+            q.push(" AND state IN (");
+            let mut sep = q.separated(", ");
+            for s in &f.states {
+                sep.push_bind(s.as_str());
+            }
+            q.push(")");
+        }
+        if let Some(from) = f.from {
+            q.push(" AND created_at >= ").push_bind(from);
+        }
+        if let Some(to) = f.to {
+            q.push(" AND created_at < ").push_bind(to);
+        }
+        if let Some(c) = &page.after {
+            q.push(" AND id < ").push_bind(id_cursor(c)?);
+        }
+        q.push(" ORDER BY id DESC LIMIT ").push_bind(limit + 1);
+        let rows = q.build().fetch_all(&mut *self.tx).await?;
+        let items = rows.iter().map(request).collect::<Result<Vec<_>>>()?;
+        Ok(page_of(items, limit, |r| encode_cursor(&r.id.0.to_string())))
+    }
+
+    async fn append_history(&mut self, c: &StateChange) -> Result<()> {
+        sqlx::query("INSERT INTO request_history (request_id, from_state, to_state, by_id, at, note) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(c.request.0)
+            .bind(c.from.map(|s| s.as_str()))
+            .bind(c.to.as_str())
+            .bind(c.by.map(|p| p.0))
+            .bind(micros(c.at))
+            .bind(c.note.as_deref())
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn history(&mut self, id: RequestId) -> Result<Vec<StateChange>> {
+        let rows = sqlx::query("SELECT request_id, from_state, to_state, by_id, at, note FROM request_history WHERE request_id = $1 ORDER BY seq")
+            .bind(id.0)
+            .fetch_all(&mut *self.tx)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(StateChange {
+                    request: RequestId(r.uuid("request_id")?),
+                    from: r.opt_text("from_state")?.map(|s| parse_enum(&s, "request state")).transpose()?,
+                    to: parse_enum(&r.text("to_state")?, "request state")?,
+                    by: r.opt_uuid("by_id")?.map(PersonId),
+                    at: r.time("at")?,
+                    note: r.opt_text("note")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn insert_meeting(&mut self, m: &StoredMeeting) -> Result<()> {
+        let m = normalised(m);
+        let at = now();
+        let (uid, occ) = cal_key(&m.meeting).map_or((None, None), |(u, o)| (Some(u), Some(o)));
+        sqlx::query("INSERT INTO meetings (id, account_id, title, starts_at, ends_at, source, cal_uid, cal_occurrence, cal_sequence, cal_modified, request_id, owner_id, owner_present, pm_count, customer_count, internal_count, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17)")
+            .bind(m.meeting.id.0)
+            .bind(m.meeting.account.map(|a| a.0))
+            .bind(m.meeting.title.as_str())
+            .bind(m.meeting.starts_at)
+            .bind(m.meeting.ends_at)
+            .bind(m.meeting.source.kind())
+            .bind(uid)
+            .bind(occ)
+            .bind(m.cal_sequence)
+            .bind(m.cal_modified)
+            .bind(m.meeting.request.map(|r| r.0))
+            .bind(m.flags.owner.map(|o| o.0))
+            .bind(m.flags.owner_present)
+            .bind(m.flags.pm_count)
+            .bind(m.flags.customer_count)
+            .bind(m.flags.internal_count)
+            .bind(at)
+            .execute(&mut *self.tx)
+            .await?;
+        insert_attendees(self, m.meeting.id, &m.meeting.attendees).await
+    }
+
+    async fn upsert_calendar_meeting(&mut self, m: &StoredMeeting) -> Result<(MeetingId, Upserted)> {
+        let Some((uid, occ)) = cal_key(&m.meeting) else {
+            return Err(StoreError::Invalid("only calendar meetings are upserted by their UID".into()));
+        };
+        let existing = sqlx::query("SELECT id FROM meetings WHERE cal_uid = $1 AND cal_occurrence = $2")
+            .bind(uid)
+            .bind(occ)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        let Some(row) = existing else {
+            self.insert_meeting(m).await?;
+            return Ok((m.meeting.id, Upserted::Inserted));
+        };
+        let id = MeetingId(row.uuid("id")?);
+        let stored = self.get_meeting(id).await?;
+        let mut incoming = normalised(m);
+        incoming.meeting.id = id;
+        if incoming == stored {
+            return Ok((id, Upserted::Unchanged));
+        }
+        if is_older(&incoming, &stored) {
+            return Ok((id, Upserted::Stale));
+        }
+        sqlx::query("UPDATE meetings SET account_id = $2, title = $3, starts_at = $4, ends_at = $5, cal_sequence = $6, cal_modified = $7, owner_id = $8, owner_present = $9, pm_count = $10, customer_count = $11, internal_count = $12, updated_at = $13 WHERE id = $1")
+            .bind(id.0)
+            .bind(incoming.meeting.account.map(|a| a.0))
+            .bind(incoming.meeting.title.as_str())
+            .bind(incoming.meeting.starts_at)
+            .bind(incoming.meeting.ends_at)
+            .bind(incoming.cal_sequence)
+            .bind(incoming.cal_modified)
+            .bind(incoming.flags.owner.map(|o| o.0))
+            .bind(incoming.flags.owner_present)
+            .bind(incoming.flags.pm_count)
+            .bind(incoming.flags.customer_count)
+            .bind(incoming.flags.internal_count)
+            .bind(now())
+            .execute(&mut *self.tx)
+            .await?;
+        sqlx::query("DELETE FROM meeting_attendees WHERE meeting_id = $1")
+            .bind(id.0)
+            .execute(&mut *self.tx)
+            .await?;
+        insert_attendees(self, id, &incoming.meeting.attendees).await?;
+        Ok((id, Upserted::Updated))
+    }
+
+    async fn get_meeting(&mut self, id: MeetingId) -> Result<StoredMeeting> {
+        let row = sqlx::query("SELECT id, account_id, title, starts_at, ends_at, source, cal_uid, cal_occurrence, cal_sequence, cal_modified, request_id, owner_id, owner_present, pm_count, customer_count, internal_count FROM meetings WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(&mut *self.tx)
+            .await?
+            .ok_or_else(|| StoreError::not_found("meeting", id))?;
+        let mut m = meeting_row(&row)?;
+        let rows = sqlx::query("SELECT email, person_id, response, organizer FROM meeting_attendees WHERE meeting_id = $1 ORDER BY email")
+            .bind(id.0)
+            .fetch_all(&mut *self.tx)
+            .await?;
+        m.meeting.attendees = rows.iter().map(attendee).collect::<Result<Vec<_>>>()?;
+        Ok(m)
+    }
+
+    async fn list_meetings(&mut self, f: &MeetingFilter, page: &PageRequest) -> Result<Page<StoredMeeting>> {
+        let limit = page.effective_limit();
+        let mut q = QueryBuilder::<DB>::new(format!("SELECT {MEETING_COLS} FROM meetings WHERE 1 = 1"));
+        if let Some(a) = f.account {
+            q.push(" AND account_id = ").push_bind(a.0);
+        }
+        if let Some(p) = f.person {
+            q.push(" AND id IN (SELECT meeting_id FROM meeting_attendees WHERE person_id = ").push_bind(p.0).push(")");
+        }
+        if let Some(from) = f.from {
+            q.push(" AND starts_at >= ").push_bind(from);
+        }
+        if let Some(to) = f.to {
+            q.push(" AND starts_at < ").push_bind(to);
+        }
+        if f.pm_contacts_only {
+            q.push(" AND pm_count > 0 AND customer_count > 0");
+        }
+        if let Some(c) = &page.after {
+            let (starts, id) = super::parse_name_cursor(c)?;
+            let starts: chrono::DateTime<chrono::Utc> = starts
+                .parse()
+                .map_err(|_| StoreError::Invalid(format!("malformed page cursor {c:?}")))?;
+            q.push(" AND (starts_at < ").push_bind(starts);
+            q.push(" OR (starts_at = ").push_bind(starts).push(" AND id < ").push_bind(id).push("))");
+        }
+        q.push(" ORDER BY starts_at DESC, id DESC LIMIT ").push_bind(limit + 1);
+        let rows = q.build().fetch_all(&mut *self.tx).await?;
+        let mut items = rows.iter().map(meeting_row).collect::<Result<Vec<_>>>()?;
+        if !items.is_empty() {
+            let mut q = QueryBuilder::<DB>::new("SELECT meeting_id, email, person_id, response, organizer FROM meeting_attendees WHERE meeting_id IN (");
+            let mut sep = q.separated(", ");
+            for m in &items {
+                sep.push_bind(m.meeting.id.0);
+            }
+            q.push(") ORDER BY email");
+            let rows = q.build().fetch_all(&mut *self.tx).await?;
+            let mut by: std::collections::HashMap<uuid::Uuid, Vec<Attendee>> = std::collections::HashMap::new();
+            for r in &rows {
+                by.entry(r.uuid("meeting_id")?).or_default().push(attendee(r)?);
+            }
+            for m in &mut items {
+                m.meeting.attendees = by.remove(&m.meeting.id.0).unwrap_or_default();
+            }
+        }
+        Ok(page_of(items, limit, |m| {
+            super::name_cursor(&m.meeting.starts_at.to_rfc3339(), m.meeting.id.0)
+        }))
+    }
+
+    async fn insert_access(&mut self, a: &AccessRequest) -> Result<()> {
+        sqlx::query("INSERT INTO access_requests (id, pm_id, account_id, owner_id, purpose, agenda, wanted_at, created_at, state, conditions, reason, answered_by, answered_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)")
+            .bind(a.id.0)
+            .bind(a.pm.0)
+            .bind(a.account.0)
+            .bind(a.owner.map(|o| o.0))
+            .bind(a.purpose.as_str())
+            .bind(a.agenda.as_str())
+            .bind(a.wanted_at.map(micros))
+            .bind(micros(a.created_at))
+            .bind(a.state.as_str())
+            .bind(a.conditions.as_deref())
+            .bind(a.reason.as_deref())
+            .bind(a.answered_by.map(|p| p.0))
+            .bind(a.answered_at.map(micros))
+            .bind(now())
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn update_access(&mut self, a: &AccessRequest, expected: AccessState) -> Result<()> {
+        let done = sqlx::query("UPDATE access_requests SET owner_id = $3, agenda = $4, wanted_at = $5, state = $6, conditions = $7, reason = $8, answered_by = $9, answered_at = $10, updated_at = $11 WHERE id = $1 AND state = $2 RETURNING 1 AS affected")
+            .bind(a.id.0)
+            .bind(expected.as_str())
+            .bind(a.owner.map(|o| o.0))
+            .bind(a.agenda.as_str())
+            .bind(a.wanted_at.map(micros))
+            .bind(a.state.as_str())
+            .bind(a.conditions.as_deref())
+            .bind(a.reason.as_deref())
+            .bind(a.answered_by.map(|p| p.0))
+            .bind(a.answered_at.map(micros))
+            .bind(now())
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        if done.is_none() {
+            let current = self.get_access(a.id).await?;
+            return Err(StoreError::Conflict(format!(
+                "access request {} is {} now, not {expected}",
+                a.id, current.state
+            )));
+        }
+        Ok(())
+    }
+
+    async fn get_access(&mut self, id: AccessRequestId) -> Result<AccessRequest> {
+        let row = sqlx::query("SELECT id, pm_id, account_id, owner_id, purpose, agenda, wanted_at, created_at, state, conditions, reason, answered_by, answered_at FROM access_requests WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(&mut *self.tx)
+            .await?
+            .ok_or_else(|| StoreError::not_found("access request", id))?;
+        access(&row)
+    }
+
+    async fn list_access(&mut self, pm: Option<PersonId>, owner: Option<PersonId>, page: &PageRequest) -> Result<Page<AccessRequest>> {
+        let limit = page.effective_limit();
+        let mut q = QueryBuilder::<DB>::new(format!("SELECT {ACCESS_COLS} FROM access_requests WHERE 1 = 1"));
+        if let Some(p) = pm {
+            q.push(" AND pm_id = ").push_bind(p.0);
+        }
+        if let Some(o) = owner {
+            q.push(" AND owner_id = ").push_bind(o.0);
+        }
+        if let Some(c) = &page.after {
+            q.push(" AND id < ").push_bind(id_cursor(c)?);
+        }
+        q.push(" ORDER BY id DESC LIMIT ").push_bind(limit + 1);
+        let rows = q.build().fetch_all(&mut *self.tx).await?;
+        let items = rows.iter().map(access).collect::<Result<Vec<_>>>()?;
+        Ok(page_of(items, limit, |a| encode_cursor(&a.id.0.to_string())))
+    }
+
+    async fn insert_commitment(&mut self, c: &Commitment) -> Result<()> {
+        let at = now();
+        sqlx::query("INSERT INTO commitments (id, account_id, meeting_id, kind, text, to_whom, said_by, present, said_at, state, decided_by, decided_at, decision_note, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14)")
+            .bind(c.id.0)
+            .bind(c.account.0)
+            .bind(c.meeting.map(|m| m.0))
+            .bind(c.kind.as_str())
+            .bind(c.text.as_str())
+            .bind(c.to_whom.as_str())
+            .bind(c.said_by.0)
+            .bind(json(&c.present)?)
+            .bind(micros(c.said_at))
+            .bind(c.state.as_str())
+            .bind(c.decided_by.map(|p| p.0))
+            .bind(c.decided_at.map(micros))
+            .bind(c.decision_note.as_deref())
+            .bind(at)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn update_commitment(&mut self, c: &Commitment, expected: CommitmentState) -> Result<()> {
+        let done = sqlx::query("UPDATE commitments SET state = $3, decided_by = $4, decided_at = $5, decision_note = $6, updated_at = $7 WHERE id = $1 AND state = $2 RETURNING 1 AS affected")
+            .bind(c.id.0)
+            .bind(expected.as_str())
+            .bind(c.state.as_str())
+            .bind(c.decided_by.map(|p| p.0))
+            .bind(c.decided_at.map(micros))
+            .bind(c.decision_note.as_deref())
+            .bind(now())
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        if done.is_none() {
+            let current = self.get_commitment(c.id).await?;
+            return Err(StoreError::Conflict(format!(
+                "commitment {} is {} now, not {}",
+                c.id,
+                current.state.as_str(),
+                expected.as_str()
+            )));
+        }
+        Ok(())
+    }
+
+    async fn get_commitment(&mut self, id: CommitmentId) -> Result<Commitment> {
+        let row = sqlx::query("SELECT id, account_id, meeting_id, kind, text, to_whom, said_by, present, said_at, state, decided_by, decided_at, decision_note FROM commitments WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(&mut *self.tx)
+            .await?
+            .ok_or_else(|| StoreError::not_found("commitment", id))?;
+        commitment(&row)
+    }
+
+    async fn list_commitments(&mut self, account: Option<AccountId>, pending_only: bool, page: &PageRequest) -> Result<Page<Commitment>> {
+        let limit = page.effective_limit();
+        let mut q = QueryBuilder::<DB>::new(format!("SELECT {COMMITMENT_COLS} FROM commitments WHERE 1 = 1"));
+        if let Some(a) = account {
+            q.push(" AND account_id = ").push_bind(a.0);
+        }
+        if pending_only {
+            q.push(" AND state = ").push_bind(CommitmentState::Pending.as_str());
+        }
+        if let Some(c) = &page.after {
+            q.push(" AND id < ").push_bind(id_cursor(c)?);
+        }
+        q.push(" ORDER BY id DESC LIMIT ").push_bind(limit + 1);
+        let rows = q.build().fetch_all(&mut *self.tx).await?;
+        let items = rows.iter().map(commitment).collect::<Result<Vec<_>>>()?;
+        Ok(page_of(items, limit, |c| encode_cursor(&c.id.0.to_string())))
+    }
+
+    async fn insert_insight(&mut self, i: &Insight) -> Result<()> {
+        sqlx::query("INSERT INTO insights (id, account_id, meeting_id, pm_id, kind, product_area, text, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+            .bind(i.id.0)
+            .bind(i.account.0)
+            .bind(i.meeting.map(|m| m.0))
+            .bind(i.pm.0)
+            .bind(i.kind.as_str())
+            .bind(i.product_area.as_str())
+            .bind(i.text.as_str())
+            .bind(micros(i.created_at))
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn get_insight(&mut self, id: InsightId) -> Result<Insight> {
+        let row = sqlx::query("SELECT id, account_id, meeting_id, pm_id, kind, product_area, text, created_at FROM insights WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(&mut *self.tx)
+            .await?
+            .ok_or_else(|| StoreError::not_found("insight", id))?;
+        insight(&row)
+    }
+
+    async fn list_insights(&mut self, account: Option<AccountId>, pm: Option<PersonId>, page: &PageRequest) -> Result<Page<Insight>> {
+        let limit = page.effective_limit();
+        let mut q = QueryBuilder::<DB>::new(format!("SELECT {INSIGHT_COLS} FROM insights WHERE 1 = 1"));
+        if let Some(a) = account {
+            q.push(" AND account_id = ").push_bind(a.0);
+        }
+        if let Some(p) = pm {
+            q.push(" AND pm_id = ").push_bind(p.0);
+        }
+        if let Some(c) = &page.after {
+            q.push(" AND id < ").push_bind(id_cursor(c)?);
+        }
+        q.push(" ORDER BY id DESC LIMIT ").push_bind(limit + 1);
+        let rows = q.build().fetch_all(&mut *self.tx).await?;
+        let items = rows.iter().map(insight).collect::<Result<Vec<_>>>()?;
+        Ok(page_of(items, limit, |i| encode_cursor(&i.id.0.to_string())))
+    }
+
+    async fn insert_exception(&mut self, e: &Exception) -> Result<()> {
+        sqlx::query("INSERT INTO exceptions (id, rule_id, record_kind, record_id, reason, requested_by, requested_at, expires_at, state, decided_by, decided_at, decision_note, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)")
+            .bind(e.id.0)
+            .bind(e.rule.as_str())
+            .bind(e.record.kind.as_str())
+            .bind(e.record.id)
+            .bind(e.reason.as_str())
+            .bind(e.requested_by.0)
+            .bind(micros(e.requested_at))
+            .bind(e.expires_at.map(micros))
+            .bind(e.state.as_str())
+            .bind(e.decided_by.map(|p| p.0))
+            .bind(e.decided_at.map(micros))
+            .bind(e.decision_note.as_deref())
+            .bind(now())
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn update_exception(&mut self, e: &Exception, expected: ExceptionState) -> Result<()> {
+        let done = sqlx::query("UPDATE exceptions SET state = $3, expires_at = $4, decided_by = $5, decided_at = $6, decision_note = $7, updated_at = $8 WHERE id = $1 AND state = $2 RETURNING 1 AS affected")
+            .bind(e.id.0)
+            .bind(expected.as_str())
+            .bind(e.state.as_str())
+            .bind(e.expires_at.map(micros))
+            .bind(e.decided_by.map(|p| p.0))
+            .bind(e.decided_at.map(micros))
+            .bind(e.decision_note.as_deref())
+            .bind(now())
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        if done.is_none() {
+            let current = self.get_exception(e.id).await?;
+            return Err(StoreError::Conflict(format!(
+                "exception {} is {} now, not {}",
+                e.id,
+                current.state.as_str(),
+                expected.as_str()
+            )));
+        }
+        Ok(())
+    }
+
+    async fn get_exception(&mut self, id: ExceptionId) -> Result<Exception> {
+        let row = sqlx::query("SELECT id, rule_id, record_kind, record_id, reason, requested_by, requested_at, expires_at, state, decided_by, decided_at, decision_note FROM exceptions WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(&mut *self.tx)
+            .await?
+            .ok_or_else(|| StoreError::not_found("exception", id))?;
+        exception(&row)
+    }
+
+    async fn exceptions_for(&mut self, record: RecordRef) -> Result<Vec<Exception>> {
+        let rows = sqlx::query("SELECT id, rule_id, record_kind, record_id, reason, requested_by, requested_at, expires_at, state, decided_by, decided_at, decision_note FROM exceptions WHERE record_kind = $1 AND record_id = $2 ORDER BY id")
+            .bind(record.kind.as_str())
+            .bind(record.id)
+            .fetch_all(&mut *self.tx)
+            .await?;
+        rows.iter().map(exception).collect()
+    }
+
+    async fn list_exceptions(&mut self, pending_only: bool, rule: Option<&RuleId>, page: &PageRequest) -> Result<Page<Exception>> {
+        let limit = page.effective_limit();
+        let mut q = QueryBuilder::<DB>::new(format!("SELECT {EXCEPTION_COLS} FROM exceptions WHERE 1 = 1"));
+        if pending_only {
+            q.push(" AND state = ").push_bind(ExceptionState::Requested.as_str());
+        }
+        if let Some(r) = rule {
+            q.push(" AND rule_id = ").push_bind(r.as_str().to_owned());
+        }
+        if let Some(c) = &page.after {
+            q.push(" AND id < ").push_bind(id_cursor(c)?);
+        }
+        q.push(" ORDER BY id DESC LIMIT ").push_bind(limit + 1);
+        let rows = q.build().fetch_all(&mut *self.tx).await?;
+        let items = rows.iter().map(exception).collect::<Result<Vec<_>>>()?;
+        Ok(page_of(items, limit, |e| encode_cursor(&e.id.0.to_string())))
+    }
+});
+
+/// Inserts a meeting's attendees, many rows per statement.
+async fn insert_attendees<DB>(
+    tx: &mut SqlTx<DB>,
+    meeting: MeetingId,
+    attendees: &[Attendee],
+) -> Result<()>
+where
+    DB: sqlx::Database,
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    DB::Arguments: sqlx::IntoArguments<DB>,
+    for<'q> uuid::Uuid: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> Option<uuid::Uuid>: sqlx::Encode<'q, DB>,
+    for<'q> &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> bool: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    // 5 values a row; SQLite allows 32766 per statement.
+    for chunk in attendees.chunks(1000) {
+        let mut q = QueryBuilder::<DB>::new(
+            "INSERT INTO meeting_attendees (meeting_id, email, person_id, response, organizer) ",
+        );
+        q.push_values(chunk, |mut b, a| {
+            b.push_bind(meeting.0)
+                .push_bind(a.email.as_str())
+                .push_bind(a.person.map(|p| p.0))
+                .push_bind(a.response.as_str())
+                .push_bind(a.organizer);
+        });
+        q.build().execute(&mut *tx.tx).await?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sql::enum_str;
+
+    #[test]
+    fn enum_names_match_as_str() {
+        for s in RequestState::ALL {
+            assert_eq!(enum_str(&s), s.as_str());
+        }
+    }
+}

@@ -1,0 +1,1380 @@
+//! The Store interface, on both engines.
+
+use accord_domain::Playbook;
+use accord_domain::access::{AccessPurpose, AccessRequest, AccessState};
+use accord_domain::charter::{
+    Acknowledgment, Charter, CharterComment, CharterState, CharterVersion, Endorsement,
+};
+use accord_domain::commitment::{Commitment, CommitmentKind, CommitmentState};
+use accord_domain::exception::{Exception, ExceptionState};
+use accord_domain::id::*;
+use accord_domain::insight::{Insight, InsightKind};
+use accord_domain::meeting::{Attendee, Meeting, MeetingSource, ResponseStatus};
+use accord_domain::people::{Person, Role, Team};
+use accord_domain::record::{RecordKind, RecordRef};
+use accord_domain::request::{EngagementRequest, Purpose, RequestState, StateChange};
+use accord_domain::rules::input::{Input, MeetingInput};
+use accord_domain::signal::{Alert, AlertState, Review, ReviewOutcome, SignalStatus, SignalValue};
+use accord_store::*;
+use accord_testkit::fixtures::{Org, person, t0};
+use accord_testkit::{TestDb, on_both_engines};
+use chrono::Duration;
+
+fn email(s: &str) -> Email {
+    Email::parse(s).unwrap()
+}
+
+async fn seeded(db: &TestDb) -> Org {
+    let org = Org::new();
+    org.store(db.store().as_ref()).await;
+    org
+}
+
+fn request(org: &Org) -> EngagementRequest {
+    EngagementRequest {
+        id: RequestId::new(),
+        opportunity: org.opportunity.id,
+        account: org.account.id,
+        requester: org.rep.id,
+        pm: Some(org.pm.id),
+        engagement_type: EngagementTypeId::parse("roadmap-briefing").unwrap(),
+        purpose: Purpose::Direction,
+        briefing: "They want to know where reporting is going.".into(),
+        needed_at: t0() + Duration::days(7),
+        created_at: t0(),
+        state: RequestState::Requested,
+        scheduled_at: None,
+        reason: None,
+        redirect: None,
+        redirected_from: None,
+        outcome: None,
+        hours: None,
+    }
+}
+
+fn calendar_meeting(org: &Org, uid: &str, seq: i64, title: &str) -> StoredMeeting {
+    StoredMeeting {
+        meeting: Meeting {
+            id: MeetingId::new(),
+            account: Some(org.account.id),
+            title: title.into(),
+            starts_at: t0(),
+            ends_at: t0() + Duration::hours(1),
+            source: MeetingSource::Calendar {
+                uid: uid.into(),
+                occurrence: t0().to_rfc3339(),
+            },
+            attendees: vec![
+                Attendee {
+                    email: email("buyer@acme.com"),
+                    person: None,
+                    response: ResponseStatus::Accepted,
+                    organizer: false,
+                },
+                Attendee {
+                    email: org.pm.email.clone(),
+                    person: Some(org.pm.id),
+                    response: ResponseStatus::Accepted,
+                    organizer: true,
+                },
+                Attendee {
+                    email: org.rep.email.clone(),
+                    person: Some(org.rep.id),
+                    response: ResponseStatus::Declined,
+                    organizer: false,
+                },
+            ],
+            request: None,
+        },
+        flags: ContactFlags {
+            owner: Some(org.rep.id),
+            owner_present: false,
+            pm_count: 1,
+            customer_count: 1,
+            internal_count: 1,
+        },
+        cal_sequence: Some(seq),
+        cal_modified: None,
+    }
+}
+
+// ---------------------------------------------------------------------------
+
+async fn migrations_are_idempotent(db: &TestDb) {
+    let again = match db.engine() {
+        EngineKind::Sqlite => accord_store_sqlite::open(db.url()).await.unwrap().applied,
+        EngineKind::Postgres => accord_store_postgres::open(db.url()).await.unwrap().applied,
+    };
+    assert!(again.is_empty(), "a second migration applied {again:?}");
+    db.store().ping().await.unwrap();
+}
+
+async fn org_round_trips(db: &TestDb) {
+    let org = seeded(db).await;
+    let store = db.store();
+    let mut tx = store.read().await.unwrap();
+    assert_eq!(tx.get_person(org.pm.id).await.unwrap(), org.pm);
+    assert_eq!(
+        tx.person_by_email(&org.rep.email).await.unwrap().unwrap(),
+        org.rep
+    );
+    assert_eq!(tx.get_team(org.pm_team.id).await.unwrap(), org.pm_team);
+    assert_eq!(
+        tx.team_by_name("EMEA Enterprise").await.unwrap().unwrap(),
+        org.sales_team
+    );
+    let mut acct = org.account.clone();
+    acct.domains.sort();
+    assert_eq!(tx.get_account(org.account.id).await.unwrap(), acct);
+    assert_eq!(
+        tx.get_opportunity(org.opportunity.id).await.unwrap(),
+        org.opportunity
+    );
+    // Subdomains find their account; lookalikes do not.
+    assert_eq!(
+        tx.account_by_host("eu.ACME.com").await.unwrap().unwrap().id,
+        org.account.id
+    );
+    assert_eq!(
+        tx.account_by_host("acme-corp.de")
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
+        org.account.id
+    );
+    assert!(tx.account_by_host("notacme.com").await.unwrap().is_none());
+    assert_eq!(
+        tx.person_directory().await.unwrap().len(),
+        org.people().len()
+    );
+    assert_eq!(tx.account_directory().await.unwrap().len(), 1);
+}
+
+async fn not_found_is_not_found(db: &TestDb) {
+    let store = db.store();
+    let mut tx = store.read().await.unwrap();
+    assert!(matches!(
+        tx.get_person(PersonId::new()).await,
+        Err(StoreError::NotFound { what: "person", .. })
+    ));
+    assert!(matches!(
+        tx.get_request(RequestId::new()).await,
+        Err(StoreError::NotFound {
+            what: "request",
+            ..
+        })
+    ));
+    assert!(matches!(
+        tx.get_meeting(MeetingId::new()).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    assert!(matches!(
+        tx.get_playbook_version(9).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    assert!(
+        tx.person_by_email(&email("nobody@example.com"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+async fn unique_violations_are_conflicts(db: &TestDb) {
+    let org = seeded(db).await;
+    let store = db.store();
+
+    // A second team with the same name.
+    let mut tx = store.write().await.unwrap();
+    let dup = Team {
+        id: TeamId::new(),
+        ..org.pm_team.clone()
+    };
+    assert!(matches!(
+        tx.put_team(&dup).await,
+        Err(StoreError::Conflict(_))
+    ));
+    drop(tx);
+
+    // A domain that belongs to another account.
+    let mut tx = store.write().await.unwrap();
+    let other = accord_domain::account::Account {
+        id: AccountId::new(),
+        name: "Acme Imposter".into(),
+        domains: vec![Domain::parse("acme.com").unwrap()],
+        owner: None,
+        external: None,
+    };
+    match tx.upsert_account(&other).await {
+        Err(StoreError::Conflict(m)) => assert!(m.contains("acme.com"), "{m}"),
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    drop(tx);
+
+    // The same email from another CRM record.
+    let mut tx = store.write().await.unwrap();
+    let mut a = person("dup@example.com", Role::Pm, None);
+    a.external = Some(ExternalRef {
+        source: "salesforce".into(),
+        id: "005A".into(),
+    });
+    tx.upsert_person(&a).await.unwrap();
+    let mut b = person("dup@example.com", Role::Pm, None);
+    b.external = Some(ExternalRef {
+        source: "salesforce".into(),
+        id: "005B".into(),
+    });
+    assert!(matches!(
+        tx.upsert_person(&b).await,
+        Err(StoreError::Conflict(_))
+    ));
+}
+
+async fn upserts_are_idempotent(db: &TestDb) {
+    let org = seeded(db).await;
+    let store = db.store();
+    let mut tx = store.write().await.unwrap();
+    // The same records again: nothing changes.
+    for p in org.people() {
+        assert_eq!(
+            tx.upsert_person(p).await.unwrap(),
+            (p.id, Upserted::Unchanged)
+        );
+    }
+    let mut reordered = org.account.clone();
+    reordered.domains.reverse();
+    assert_eq!(
+        tx.upsert_account(&reordered).await.unwrap(),
+        (org.account.id, Upserted::Unchanged)
+    );
+    assert_eq!(
+        tx.upsert_opportunity(&org.opportunity).await.unwrap(),
+        (org.opportunity.id, Upserted::Unchanged)
+    );
+    assert_eq!(
+        tx.put_team(&org.pm_team).await.unwrap(),
+        Upserted::Unchanged
+    );
+
+    // Matched by external id, a changed name is an update that keeps the id.
+    let mut p = person("ext@example.com", Role::SalesRep, None);
+    p.external = Some(ExternalRef {
+        source: "hubspot".into(),
+        id: "42".into(),
+    });
+    let (id, how) = tx.upsert_person(&p).await.unwrap();
+    assert_eq!(how, Upserted::Inserted);
+    let renamed = Person {
+        id: PersonId::new(),
+        name: "Ext Renamed".into(),
+        ..p.clone()
+    };
+    assert_eq!(
+        tx.upsert_person(&renamed).await.unwrap(),
+        (id, Upserted::Updated)
+    );
+    assert_eq!(
+        tx.upsert_person(&renamed).await.unwrap(),
+        (id, Upserted::Unchanged)
+    );
+
+    // Domains changed: an update.
+    let mut a = org.account.clone();
+    a.domains.push(Domain::parse("acme.io").unwrap());
+    assert_eq!(
+        tx.upsert_account(&a).await.unwrap(),
+        (org.account.id, Upserted::Updated)
+    );
+    tx.commit().await.unwrap();
+    let mut tx = store.read().await.unwrap();
+    assert_eq!(
+        tx.get_account(org.account.id).await.unwrap().domains.len(),
+        3
+    );
+}
+
+async fn a_failure_half_way_leaves_nothing(db: &TestDb) {
+    let org = seeded(db).await;
+    let store = db.store();
+    let before = {
+        let mut tx = store.read().await.unwrap();
+        tx.list_people(&PeopleFilter::default(), &PageRequest::first(500))
+            .await
+            .unwrap()
+            .items
+            .len()
+    };
+    let mut tx = store.write().await.unwrap();
+    for i in 0..5 {
+        tx.upsert_person(&person(&format!("batch{i}@example.com"), Role::Pm, None))
+            .await
+            .unwrap();
+    }
+    tx.insert_request(&request(&org)).await.unwrap();
+    tx.append_audit(&NewAudit {
+        at: t0(),
+        actor: Actor::process("import"),
+        action: "import.batch".into(),
+        record_kind: "import".into(),
+        record_id: "batch".into(),
+        before: None,
+        after: None,
+    })
+    .await
+    .unwrap();
+    // Half-way: a request on an opportunity that does not exist.
+    let mut bad = request(&org);
+    bad.opportunity = OpportunityId::new();
+    let err = tx.insert_request(&bad).await.unwrap_err();
+    assert!(matches!(err, StoreError::Invalid(_)), "{err:?}");
+    tx.rollback().await.unwrap();
+
+    let mut tx = store.read().await.unwrap();
+    let after = tx
+        .list_people(&PeopleFilter::default(), &PageRequest::first(500))
+        .await
+        .unwrap()
+        .items
+        .len();
+    assert_eq!(after, before);
+    assert!(
+        tx.list_requests(&RequestFilter::default(), &PageRequest::first(10))
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    assert!(tx.audit_after(0, 10).await.unwrap().is_empty());
+
+    // Dropping a transaction without committing also discards it.
+    let mut tx = store.write().await.unwrap();
+    tx.insert_request(&request(&org)).await.unwrap();
+    drop(tx);
+    let mut tx = store.read().await.unwrap();
+    assert!(
+        tx.list_requests(&RequestFilter::default(), &PageRequest::first(10))
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+}
+
+async fn requests_move_with_optimistic_checks(db: &TestDb) {
+    let org = seeded(db).await;
+    let store = db.store();
+    let r = request(&org);
+    let mut tx = store.write().await.unwrap();
+    tx.insert_request(&r).await.unwrap();
+    tx.append_history(&StateChange {
+        request: r.id,
+        from: None,
+        to: RequestState::Requested,
+        by: Some(org.rep.id),
+        at: t0(),
+        note: None,
+    })
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+
+    let mut tx = store.write().await.unwrap();
+    let accepted = EngagementRequest {
+        state: RequestState::Accepted,
+        ..r.clone()
+    };
+    tx.update_request(&accepted, RequestState::Requested)
+        .await
+        .unwrap();
+    tx.append_history(&StateChange {
+        request: r.id,
+        from: Some(RequestState::Requested),
+        to: RequestState::Accepted,
+        by: Some(org.pm.id),
+        at: t0() + Duration::hours(1),
+        note: Some("happy to".into()),
+    })
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+
+    // A second accept, from a stale read: a conflict, not a silent overwrite.
+    let mut tx = store.write().await.unwrap();
+    match tx.update_request(&accepted, RequestState::Requested).await {
+        Err(StoreError::Conflict(m)) => assert!(m.contains("accepted"), "{m}"),
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    drop(tx);
+
+    let mut tx = store.read().await.unwrap();
+    assert_eq!(tx.get_request(r.id).await.unwrap(), accepted);
+    let h = tx.history(r.id).await.unwrap();
+    assert_eq!(h.len(), 2);
+    assert_eq!(h[1].note.as_deref(), Some("happy to"));
+    let f = RequestFilter {
+        pm: Some(org.pm.id),
+        states: vec![RequestState::Accepted],
+        ..Default::default()
+    };
+    assert_eq!(
+        tx.list_requests(&f, &PageRequest::first(10))
+            .await
+            .unwrap()
+            .items
+            .len(),
+        1
+    );
+    let f = RequestFilter {
+        states: vec![RequestState::Done],
+        ..Default::default()
+    };
+    assert!(
+        tx.list_requests(&f, &PageRequest::first(10))
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+}
+
+async fn calendar_meetings_upsert_by_natural_key(db: &TestDb) {
+    let org = seeded(db).await;
+    let store = db.store();
+    let m = calendar_meeting(&org, "evt-1@google.com", 0, "QBR");
+    let mut tx = store.write().await.unwrap();
+    let (id, how) = tx.upsert_calendar_meeting(&m).await.unwrap();
+    assert_eq!((id, how), (m.meeting.id, Upserted::Inserted));
+    // The same event again, even with a new id and attendees in another order.
+    let mut again = m.clone();
+    again.meeting.id = MeetingId::new();
+    again.meeting.attendees.reverse();
+    assert_eq!(
+        tx.upsert_calendar_meeting(&again).await.unwrap(),
+        (id, Upserted::Unchanged)
+    );
+    // A newer version replaces it.
+    let newer = calendar_meeting(&org, "evt-1@google.com", 2, "QBR (moved)");
+    assert_eq!(
+        tx.upsert_calendar_meeting(&newer).await.unwrap(),
+        (id, Upserted::Updated)
+    );
+    // An older one does not.
+    let older = calendar_meeting(&org, "evt-1@google.com", 1, "QBR (old)");
+    assert_eq!(
+        tx.upsert_calendar_meeting(&older).await.unwrap(),
+        (id, Upserted::Stale)
+    );
+    tx.commit().await.unwrap();
+
+    let mut tx = store.read().await.unwrap();
+    let got = tx.get_meeting(id).await.unwrap();
+    assert_eq!(got.meeting.title, "QBR (moved)");
+    assert_eq!(got.meeting.attendees.len(), 3);
+    assert_eq!(
+        got.meeting.attendees[0].email.as_str(),
+        "buyer@acme.com",
+        "attendees come back by email"
+    );
+    assert_eq!(got.flags.pm_count, 1);
+    assert!(!got.flags.owner_present);
+    let f = MeetingFilter {
+        person: Some(org.pm.id),
+        pm_contacts_only: true,
+        ..Default::default()
+    };
+    assert_eq!(
+        tx.list_meetings(&f, &PageRequest::first(10))
+            .await
+            .unwrap()
+            .items
+            .len(),
+        1
+    );
+    let f = MeetingFilter {
+        from: Some(t0() + Duration::days(1)),
+        ..Default::default()
+    };
+    assert!(
+        tx.list_meetings(&f, &PageRequest::first(10))
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+}
+
+async fn workflows_round_trip(db: &TestDb) {
+    let org = seeded(db).await;
+    let store = db.store();
+    let access = AccessRequest {
+        id: AccessRequestId::new(),
+        pm: org.pm.id,
+        account: org.account.id,
+        owner: Some(org.rep.id),
+        purpose: AccessPurpose::Discovery,
+        agenda: "How their analysts build month-end reports.".into(),
+        wanted_at: Some(t0() + Duration::days(10)),
+        created_at: t0(),
+        state: AccessState::Pending,
+        conditions: None,
+        reason: None,
+        answered_by: None,
+        answered_at: None,
+    };
+    let commitment = Commitment {
+        id: CommitmentId::new(),
+        account: org.account.id,
+        meeting: None,
+        kind: CommitmentKind::Feature,
+        text: "SSO in Q3".into(),
+        to_whom: "their CIO".into(),
+        said_by: org.pm.id,
+        present: vec![org.rep.id],
+        said_at: t0(),
+        state: CommitmentState::Pending,
+        decided_by: None,
+        decided_at: None,
+        decision_note: None,
+    };
+    let insight = Insight {
+        id: InsightId::new(),
+        account: org.account.id,
+        meeting: None,
+        pm: org.pm.id,
+        kind: InsightKind::Futures,
+        product_area: "reporting".into(),
+        text: "They want scheduled exports.".into(),
+        created_at: t0(),
+    };
+    let r = request(&org);
+    let exception = Exception {
+        id: ExceptionId::new(),
+        rule: RuleId::parse("stage-fit").unwrap(),
+        record: RecordRef {
+            kind: RecordKind::Request,
+            id: r.id.0,
+        },
+        reason: "The customer asked for it explicitly.".into(),
+        requested_by: org.rep.id,
+        requested_at: t0(),
+        expires_at: Some(t0() + Duration::days(30)),
+        state: ExceptionState::Requested,
+        decided_by: None,
+        decided_at: None,
+        decision_note: None,
+    };
+    let mut tx = store.write().await.unwrap();
+    tx.insert_request(&r).await.unwrap();
+    tx.insert_access(&access).await.unwrap();
+    tx.insert_commitment(&commitment).await.unwrap();
+    tx.insert_insight(&insight).await.unwrap();
+    tx.insert_exception(&exception).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let mut tx = store.write().await.unwrap();
+    assert_eq!(tx.get_access(access.id).await.unwrap(), access);
+    assert_eq!(tx.get_commitment(commitment.id).await.unwrap(), commitment);
+    assert_eq!(tx.get_insight(insight.id).await.unwrap(), insight);
+    assert_eq!(tx.get_exception(exception.id).await.unwrap(), exception);
+    assert_eq!(
+        tx.exceptions_for(exception.record).await.unwrap(),
+        vec![exception.clone()]
+    );
+
+    let denied = AccessRequest {
+        state: AccessState::Denied,
+        reason: Some("renewal in progress".into()),
+        answered_by: Some(org.rep.id),
+        answered_at: Some(t0()),
+        ..access.clone()
+    };
+    tx.update_access(&denied, AccessState::Pending)
+        .await
+        .unwrap();
+    assert!(matches!(
+        tx.update_access(&denied, AccessState::Pending).await,
+        Err(StoreError::Conflict(_))
+    ));
+    let approved = Commitment {
+        state: CommitmentState::Approved,
+        decided_by: Some(org.pm_lead.id),
+        decided_at: Some(t0()),
+        ..commitment.clone()
+    };
+    tx.update_commitment(&approved, CommitmentState::Pending)
+        .await
+        .unwrap();
+    assert!(matches!(
+        tx.update_commitment(&approved, CommitmentState::Pending)
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    let granted = Exception {
+        state: ExceptionState::Approved,
+        decided_by: Some(org.pm_lead.id),
+        decided_at: Some(t0()),
+        ..exception.clone()
+    };
+    tx.update_exception(&granted, ExceptionState::Requested)
+        .await
+        .unwrap();
+    assert!(matches!(
+        tx.update_exception(&granted, ExceptionState::Requested)
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+
+    assert_eq!(
+        tx.list_access(None, Some(org.rep.id), &PageRequest::first(10))
+            .await
+            .unwrap()
+            .items,
+        vec![denied]
+    );
+    assert!(
+        tx.list_commitments(None, true, &PageRequest::first(10))
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    assert_eq!(
+        tx.list_insights(Some(org.account.id), None, &PageRequest::first(10))
+            .await
+            .unwrap()
+            .items
+            .len(),
+        1
+    );
+    assert_eq!(
+        tx.list_exceptions(
+            false,
+            Some(&RuleId::parse("stage-fit").unwrap()),
+            &PageRequest::first(10)
+        )
+        .await
+        .unwrap()
+        .items,
+        vec![granted]
+    );
+    assert!(
+        tx.list_exceptions(true, None, &PageRequest::first(10))
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+}
+
+async fn decisions_are_logged_and_found_by_rule(db: &TestDb) {
+    let org = seeded(db).await;
+    let store = db.store();
+    let playbook = Playbook::default_playbook();
+    let m = calendar_meeting(&org, "evt-2", 0, "Visit");
+    let decision = accord_domain::evaluate(
+        &playbook,
+        &Input::Meeting(MeetingInput {
+            owner_present: false,
+            ..Default::default()
+        }),
+        &[],
+    )
+    .unwrap();
+    let record = DecisionRecord {
+        id: DecisionId::new(),
+        record: RecordRef {
+            kind: RecordKind::Meeting,
+            id: m.meeting.id.0,
+        },
+        decision,
+        playbook_version: Some(1),
+        at: t0(),
+    };
+    let mut tx = store.write().await.unwrap();
+    tx.insert_meeting(&m).await.unwrap();
+    tx.insert_decision(&record).await.unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = store.read().await.unwrap();
+    assert_eq!(
+        tx.decisions_for(record.record).await.unwrap(),
+        vec![record.clone()]
+    );
+    let by_rule = DecisionFilter {
+        rule: Some(RuleId::parse("owner-present").unwrap()),
+        ..Default::default()
+    };
+    assert_eq!(
+        tx.list_decisions(&by_rule, &PageRequest::first(10))
+            .await
+            .unwrap()
+            .items
+            .len(),
+        1
+    );
+    let other = DecisionFilter {
+        rule: Some(RuleId::parse("stage-fit").unwrap()),
+        ..Default::default()
+    };
+    assert!(
+        tx.list_decisions(&other, &PageRequest::first(10))
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+}
+
+async fn the_audit_chain_verifies_and_catches_tampering(db: &TestDb) {
+    let store = db.store();
+    // Appends from several writers at once still form one chain.
+    let mut tasks = Vec::new();
+    for w in 0..4 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            for i in 0..10 {
+                let mut tx = store.write().await.unwrap();
+                tx.append_audit(&NewAudit {
+                    at: t0() + Duration::seconds(i),
+                    actor: Actor::process("test"),
+                    action: "thing.changed".into(),
+                    record_kind: "thing".into(),
+                    record_id: format!("{w}-{i}"),
+                    before: Some(serde_json::json!({"n": i})),
+                    after: Some(serde_json::json!({"n": i + 1, "note": "x"})),
+                })
+                .await
+                .unwrap();
+                tx.commit().await.unwrap();
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    assert_eq!(verify_audit(store.as_ref()).await.unwrap(), Ok(40));
+
+    // Change one row behind accord's back.
+    let tamper = "UPDATE audit_log SET action = 'thing.deleted' WHERE seq = 17";
+    match db.engine() {
+        EngineKind::Sqlite => {
+            let pool = sqlx::SqlitePool::connect(db.url()).await.unwrap();
+            sqlx::query(tamper).execute(&pool).await.unwrap();
+            pool.close().await;
+        }
+        EngineKind::Postgres => {
+            let pool = sqlx::PgPool::connect(db.url()).await.unwrap();
+            sqlx::query(tamper).execute(&pool).await.unwrap();
+            pool.close().await;
+        }
+    }
+    assert_eq!(
+        verify_audit(store.as_ref()).await.unwrap(),
+        Err(accord_store::audit::ChainBreak::HashMismatch { seq: 17 })
+    );
+    let mut tx = store.read().await.unwrap();
+    let page = tx
+        .list_audit(
+            &AuditFilter {
+                record_id: Some("2-3".into()),
+                ..Default::default()
+            },
+            &PageRequest::first(5),
+        )
+        .await
+        .unwrap();
+    assert_eq!(page.items.len(), 1);
+}
+
+async fn playbook_and_charter_versions(db: &TestDb) {
+    let org = seeded(db).await;
+    let store = db.store();
+    let mut tx = store.write().await.unwrap();
+    let v1 = tx
+        .insert_playbook_version("a = 1", None, "the default", t0())
+        .await
+        .unwrap();
+    let v2 = tx
+        .insert_playbook_version(
+            "a = 2",
+            Some(org.admin.id),
+            "tighter lead time",
+            t0() + Duration::days(1),
+        )
+        .await
+        .unwrap();
+    assert_eq!((v1.version, v2.version), (1, 2));
+    let charter = CharterVersion {
+        id: CharterVersionId::new(),
+        number: 1,
+        charter: Charter {
+            mission: "m".into(),
+            accountabilities: vec![],
+            required_endorsements: vec!["sales".into(), "engineering".into()],
+        },
+        state: CharterState::Draft,
+        author: org.pm_lead.id,
+        created_at: t0(),
+        ratified_at: None,
+        comments: vec![],
+        endorsements: vec![],
+        acknowledgments: vec![],
+    };
+    tx.insert_charter_version(&charter).await.unwrap();
+    tx.add_charter_comment(
+        charter.id,
+        &CharterComment {
+            author: org.engineer.id,
+            clause: None,
+            text: "Add on-call?".into(),
+            at: t0(),
+        },
+    )
+    .await
+    .unwrap();
+    tx.add_endorsement(
+        charter.id,
+        &Endorsement {
+            person: org.manager.id,
+            function: "sales".into(),
+            at: t0(),
+        },
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    // A second endorsement for the same function is a conflict (and, as
+    // after any error, the transaction is dropped).
+    let mut tx = store.write().await.unwrap();
+    assert!(matches!(
+        tx.add_endorsement(
+            charter.id,
+            &Endorsement {
+                person: org.rep.id,
+                function: "sales".into(),
+                at: t0()
+            }
+        )
+        .await,
+        Err(StoreError::Conflict(_))
+    ));
+    drop(tx);
+    let mut tx = store.write().await.unwrap();
+    tx.add_endorsement(
+        charter.id,
+        &Endorsement {
+            person: org.engineer.id,
+            function: "engineering".into(),
+            at: t0(),
+        },
+    )
+    .await
+    .unwrap();
+    tx.set_charter_state(charter.id, CharterState::Ratified, Some(t0()), t0())
+        .await
+        .unwrap();
+    tx.add_acknowledgment(
+        charter.id,
+        &Acknowledgment {
+            person: org.pm.id,
+            at: t0(),
+        },
+    )
+    .await
+    .unwrap();
+    tx.add_acknowledgment(
+        charter.id,
+        &Acknowledgment {
+            person: org.pm.id,
+            at: t0(),
+        },
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+
+    let mut tx = store.read().await.unwrap();
+    assert_eq!(
+        tx.latest_playbook_version().await.unwrap().unwrap().toml,
+        "a = 2"
+    );
+    assert_eq!(tx.list_playbook_versions().await.unwrap().len(), 2);
+    let got = tx.get_charter_version(charter.id).await.unwrap();
+    assert_eq!(got.state, CharterState::Ratified);
+    assert_eq!(got.comments.len(), 1);
+    assert_eq!(got.endorsements.len(), 2);
+    assert!(got.missing_endorsements().is_empty());
+    assert_eq!(got.acknowledgments.len(), 1, "acknowledging twice is once");
+}
+
+async fn signals_alerts_and_reviews(db: &TestDb) {
+    let org = seeded(db).await;
+    let store = db.store();
+    let day = t0().date_naive();
+    let value = |v: f64, status, as_of| SignalValue {
+        signal: SignalId::parse("restricted-access").unwrap(),
+        subject_kind: "person".into(),
+        subject: org.rep.email.to_string(),
+        value: v,
+        numerator: v * 10.0,
+        denominator: 10.0,
+        status,
+        as_of,
+        window_days: 90,
+    };
+    let alert = Alert {
+        id: AlertId::new(),
+        signal: SignalId::parse("restricted-access").unwrap(),
+        subject_kind: "person".into(),
+        subject: org.rep.email.to_string(),
+        addressed_to: vec![org.manager.id, org.pm_lead.id],
+        state: AlertState::Open,
+        opened_at: t0(),
+        closed_at: None,
+        closed_reason: None,
+        value: 0.5,
+        evidence: vec!["/api/v1/access/1".into()],
+    };
+    let mut tx = store.write().await.unwrap();
+    tx.put_signal_values(&[value(0.3, SignalStatus::Watch, day)], t0())
+        .await
+        .unwrap();
+    // Recomputing a day replaces its value.
+    tx.put_signal_values(
+        &[
+            value(0.5, SignalStatus::Act, day),
+            value(0.1, SignalStatus::Ok, day.pred_opt().unwrap()),
+        ],
+        t0(),
+    )
+    .await
+    .unwrap();
+    tx.insert_alert(&alert).await.unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = store.write().await.unwrap();
+    assert!(matches!(
+        tx.insert_alert(&Alert {
+            id: AlertId::new(),
+            ..alert.clone()
+        })
+        .await,
+        Err(StoreError::Conflict(_))
+    ));
+    drop(tx);
+
+    let mut tx = store.write().await.unwrap();
+    let on = tx.signal_values_on(day).await.unwrap();
+    assert_eq!(on.len(), 1);
+    assert_eq!(on[0].status, SignalStatus::Act);
+    let history = tx
+        .signal_history(
+            "restricted-access",
+            "person",
+            org.rep.email.as_str(),
+            day - Duration::days(7),
+            day,
+        )
+        .await
+        .unwrap();
+    assert_eq!(history.len(), 2);
+    assert_eq!(
+        tx.open_alert_for("restricted-access", "person", org.rep.email.as_str())
+            .await
+            .unwrap()
+            .unwrap(),
+        alert
+    );
+    assert_eq!(
+        tx.list_alerts(false, Some(org.pm_lead.id), &PageRequest::first(10))
+            .await
+            .unwrap()
+            .items
+            .len(),
+        1
+    );
+    assert!(
+        tx.list_alerts(false, Some(org.pm.id), &PageRequest::first(10))
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+
+    let review = Review {
+        id: ReviewId::new(),
+        alerts: vec![alert.id],
+        attendees: vec![org.manager.id, org.pm_lead.id],
+        agenda: "Rita denied 5 of 10 access requests".into(),
+        notes: String::new(),
+        outcome: None,
+        playbook_version: None,
+        opened_by: org.pm_lead.id,
+        opened_at: t0(),
+        closed_at: None,
+    };
+    tx.insert_review(&review).await.unwrap();
+    let closed = Alert {
+        state: AlertState::Closed,
+        closed_at: Some(t0()),
+        closed_reason: Some("ended by review".into()),
+        ..alert.clone()
+    };
+    tx.update_alert(&closed).await.unwrap();
+    let held = Review {
+        outcome: Some(ReviewOutcome::RulesKept),
+        notes: "Agreed to grant by default".into(),
+        closed_at: Some(t0()),
+        ..review.clone()
+    };
+    tx.update_review(&held).await.unwrap();
+    // A closed alert no longer blocks a new one.
+    tx.insert_alert(&Alert {
+        id: AlertId::new(),
+        ..alert.clone()
+    })
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = store.read().await.unwrap();
+    assert_eq!(tx.get_review(review.id).await.unwrap(), held);
+    assert_eq!(
+        tx.list_reviews(&PageRequest::first(10))
+            .await
+            .unwrap()
+            .items
+            .len(),
+        1
+    );
+    assert_eq!(
+        tx.list_alerts(true, None, &PageRequest::first(10))
+            .await
+            .unwrap()
+            .items
+            .len(),
+        2
+    );
+}
+
+async fn tokens_sessions_and_rate_limits(db: &TestDb) {
+    let org = seeded(db).await;
+    let store = db.store();
+    let token = ApiToken {
+        id: uuid::Uuid::now_v7(),
+        person: org.admin.id,
+        name: "ci".into(),
+        created_at: t0(),
+        last_used_at: None,
+        revoked_at: None,
+    };
+    let mut tx = store.write().await.unwrap();
+    tx.set_password_hash(org.pm.id, "$argon2id$v=19$one", t0())
+        .await
+        .unwrap();
+    tx.set_password_hash(org.pm.id, "$argon2id$v=19$two", t0())
+        .await
+        .unwrap();
+    tx.insert_token(&token, "hash-1").await.unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = store.write().await.unwrap();
+    assert!(matches!(
+        tx.insert_token(
+            &ApiToken {
+                id: uuid::Uuid::now_v7(),
+                ..token.clone()
+            },
+            "hash-1"
+        )
+        .await,
+        Err(StoreError::Conflict(_))
+    ));
+    drop(tx);
+    let mut tx = store.write().await.unwrap();
+    tx.save_session("s1", "{\"user\":1}", t0() + Duration::hours(1))
+        .await
+        .unwrap();
+    tx.save_session("s1", "{\"user\":2}", t0() + Duration::hours(2))
+        .await
+        .unwrap();
+    tx.save_session("s2", "{}", t0() - Duration::hours(1))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    let mut tx = store.write().await.unwrap();
+    assert_eq!(
+        tx.password_hash(org.pm.id).await.unwrap().as_deref(),
+        Some("$argon2id$v=19$two")
+    );
+    assert!(tx.password_hash(org.rep.id).await.unwrap().is_none());
+    assert_eq!(tx.token_by_hash("hash-1").await.unwrap().unwrap(), token);
+    tx.touch_token(token.id, t0() + Duration::minutes(5))
+        .await
+        .unwrap();
+    tx.revoke_token(token.id, t0() + Duration::minutes(6))
+        .await
+        .unwrap();
+    let t = tx.token_by_hash("hash-1").await.unwrap().unwrap();
+    assert!(t.revoked_at.is_some() && t.last_used_at.is_some());
+    assert!(tx.token_by_hash("nope").await.unwrap().is_none());
+    assert_eq!(
+        tx.load_session("s1", t0()).await.unwrap().as_deref(),
+        Some("{\"user\":2}")
+    );
+    assert!(
+        tx.load_session("s2", t0()).await.unwrap().is_none(),
+        "expired"
+    );
+    assert_eq!(tx.delete_expired_sessions(t0()).await.unwrap(), 1);
+    tx.delete_session("s1").await.unwrap();
+    assert!(tx.load_session("s1", t0()).await.unwrap().is_none());
+
+    let w = Duration::minutes(15);
+    for n in 1..=3 {
+        assert_eq!(
+            tx.hit_rate_limit("login:pm", t0() + Duration::minutes(n), w)
+                .await
+                .unwrap(),
+            n
+        );
+    }
+    // The window passes: counting starts again.
+    assert_eq!(
+        tx.hit_rate_limit("login:pm", t0() + Duration::minutes(20), w)
+            .await
+            .unwrap(),
+        1
+    );
+    tx.clear_rate_limit("login:pm").await.unwrap();
+    assert_eq!(
+        tx.hit_rate_limit("login:pm", t0() + Duration::minutes(21), w)
+            .await
+            .unwrap(),
+        1
+    );
+}
+
+async fn the_outbox_fans_out_and_leases(db: &TestDb) {
+    let org = seeded(db).await;
+    let store = db.store();
+    let hook = |events: Vec<&str>| Webhook {
+        id: uuid::Uuid::now_v7(),
+        url: "http://127.0.0.1:9/hook".into(),
+        secret: "s3cret".into(),
+        events: events.into_iter().map(String::from).collect(),
+        format: "json".into(),
+        active: true,
+        created_by: Some(org.admin.id),
+        created_at: t0(),
+    };
+    let all = hook(vec!["*"]);
+    let requests_only = hook(vec!["request.created"]);
+    let event = |t: &str| OutboxEvent {
+        id: uuid::Uuid::now_v7(),
+        event_type: t.into(),
+        payload: serde_json::json!({"id": 1}),
+        occurred_at: t0(),
+    };
+    let mut tx = store.write().await.unwrap();
+    tx.insert_webhook(&all).await.unwrap();
+    tx.insert_webhook(&requests_only).await.unwrap();
+    tx.insert_event(&event("request.created")).await.unwrap();
+    tx.insert_event(&event("alert.opened")).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let mut tx = store.write().await.unwrap();
+    let claimed = tx
+        .claim_deliveries(t0(), Duration::seconds(30), 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        claimed.len(),
+        3,
+        "two subscribers for one event, one for the other"
+    );
+    tx.commit().await.unwrap();
+    // Leased: nobody else gets them until the lease runs out.
+    let mut tx = store.write().await.unwrap();
+    assert!(
+        tx.claim_deliveries(t0() + Duration::seconds(10), Duration::seconds(30), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let (first, _, _) = &claimed[0];
+    tx.finish_delivery(
+        first.id,
+        DeliveryState::Delivered,
+        Some(200),
+        None,
+        t0(),
+        t0(),
+    )
+    .await
+    .unwrap();
+    let (second, _, _) = &claimed[1];
+    tx.finish_delivery(
+        second.id,
+        DeliveryState::Dead,
+        Some(410),
+        Some("gone"),
+        t0(),
+        t0(),
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = store.write().await.unwrap();
+    let again = tx
+        .claim_deliveries(t0() + Duration::seconds(31), Duration::seconds(30), 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        again.len(),
+        1,
+        "only the unfinished one comes back after its lease"
+    );
+    assert_eq!(
+        tx.list_deliveries(Some(DeliveryState::Dead), &PageRequest::first(10))
+            .await
+            .unwrap()
+            .items
+            .len(),
+        1
+    );
+    tx.redeliver(second.id, t0() + Duration::minutes(1))
+        .await
+        .unwrap();
+    let d = tx.get_delivery(second.id).await.unwrap();
+    assert_eq!(d.state, DeliveryState::Pending);
+    assert_eq!(d.attempts, 1);
+    tx.delete_webhook(requests_only.id).await.unwrap();
+    tx.commit().await.unwrap();
+}
+
+async fn pages_walk_the_whole_list(db: &TestDb) {
+    let org = seeded(db).await;
+    let store = db.store();
+    let total = org.people().len();
+    let mut tx = store.read().await.unwrap();
+    let mut seen = Vec::new();
+    let mut page = PageRequest::first(2);
+    loop {
+        let p = tx
+            .list_people(&PeopleFilter::default(), &page)
+            .await
+            .unwrap();
+        assert!(p.items.len() <= 2);
+        seen.extend(p.items.iter().map(|x| x.name.clone()));
+        match p.next {
+            Some(next) => page.after = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), total);
+    let mut sorted = seen.clone();
+    sorted.sort();
+    assert_eq!(seen, sorted);
+    let search = PeopleFilter {
+        search: Some("RITA".into()),
+        ..Default::default()
+    };
+    assert_eq!(
+        tx.list_people(&search, &PageRequest::first(10))
+            .await
+            .unwrap()
+            .items
+            .len(),
+        1
+    );
+    let pms = PeopleFilter {
+        role: Some(Role::Pm),
+        ..Default::default()
+    };
+    assert_eq!(
+        tx.list_people(&pms, &PageRequest::first(10))
+            .await
+            .unwrap()
+            .items,
+        vec![org.pm.clone()]
+    );
+    let bad = PageRequest {
+        after: Some("not-a-cursor".into()),
+        limit: 2,
+    };
+    assert!(matches!(
+        tx.list_people(&PeopleFilter::default(), &bad).await,
+        Err(StoreError::Invalid(_))
+    ));
+    assert!(matches!(
+        tx.list_requests(&RequestFilter::default(), &bad).await,
+        Err(StoreError::Invalid(_))
+    ));
+}
+
+on_both_engines!(
+    migrations_are_idempotent,
+    org_round_trips,
+    not_found_is_not_found,
+    unique_violations_are_conflicts,
+    upserts_are_idempotent,
+    a_failure_half_way_leaves_nothing,
+    requests_move_with_optimistic_checks,
+    calendar_meetings_upsert_by_natural_key,
+    workflows_round_trip,
+    decisions_are_logged_and_found_by_rule,
+    the_audit_chain_verifies_and_catches_tampering,
+    playbook_and_charter_versions,
+    signals_alerts_and_reviews,
+    tokens_sessions_and_rate_limits,
+    the_outbox_fans_out_and_leases,
+    pages_walk_the_whole_list,
+);
+
+/// Both engines reach the same logical schema: the same tables with the
+/// same columns.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn both_engines_have_the_same_schema() {
+    let sqlite = TestDb::sqlite().await;
+    let Some(pg) = TestDb::postgres().await else {
+        sqlite.finish().await;
+        return;
+    };
+    let a = sqlite.store().schema().await.unwrap();
+    let b = pg.store().schema().await.unwrap();
+    assert!(a.len() >= 25, "{} tables", a.len());
+    assert_eq!(a, b);
+    sqlite.finish().await;
+    pg.finish().await;
+}
+
+/// An unknown scheme or an unreachable database is a clear one-line error.
+#[tokio::test]
+async fn bad_urls_are_clear_errors() {
+    let e = EngineKind::from_url("mysql://root@localhost/x")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.starts_with("invalid: unknown database scheme \"mysql\""),
+        "{e}"
+    );
+    let e = accord_store_postgres::open("postgres://nobody:secret@127.0.0.1:1/none")
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.starts_with(
+            "database unavailable: cannot connect to postgres://nobody:***@127.0.0.1:1/none"
+        ),
+        "{e}"
+    );
+    assert!(!e.contains('\n') && !e.contains("secret"), "{e}");
+    let e = accord_store_sqlite::open("sqlite:///nonexistent-dir/x/y.db")
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.starts_with("database unavailable: cannot open sqlite:///nonexistent-dir/x/y.db"),
+        "{e}"
+    );
+    assert!(!e.contains('\n'), "{e}");
+}
