@@ -101,8 +101,9 @@ CREATE TABLE request_history (
 );
 CREATE INDEX request_history_request ON request_history (request_id, seq);
 
--- Customer contacts. Calendar events keep their natural key (UID and
--- occurrence) so that re-importing the same file changes nothing.
+-- Customer contacts. A calendar event's id is derived from its natural key
+-- (UID and occurrence: MeetingId::from_calendar), so the primary key keeps
+-- re-imports idempotent without another index to maintain.
 CREATE TABLE meetings (
     id              BLOB PRIMARY KEY,
     account_id      BLOB REFERENCES accounts (id),
@@ -120,22 +121,23 @@ CREATE TABLE meetings (
     pm_count        INTEGER NOT NULL DEFAULT 0,
     customer_count  INTEGER NOT NULL DEFAULT 0,
     internal_count  INTEGER NOT NULL DEFAULT 0,
+    attendees       TEXT NOT NULL,
     created_at      TEXT NOT NULL,
-    updated_at      TEXT NOT NULL,
-    UNIQUE (cal_uid, cal_occurrence)
+    updated_at      TEXT NOT NULL
 );
 CREATE INDEX meetings_starts ON meetings (starts_at);
-CREATE INDEX meetings_account ON meetings (account_id, starts_at);
 
-CREATE TABLE meeting_attendees (
-    meeting_id  BLOB NOT NULL REFERENCES meetings (id) ON DELETE CASCADE,
-    email       TEXT NOT NULL,
-    person_id   BLOB REFERENCES people (id),
-    response    TEXT NOT NULL,
-    organizer   INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (meeting_id, email)
-);
-CREATE INDEX meeting_attendees_person ON meeting_attendees (person_id);
+-- The internal people invited to each meeting, keyed for "this person's
+-- meetings in a window" (signals, inboxes). Everyone invited, customers
+-- included, is in meetings.attendees as JSON. Maintained by the store with
+-- its meeting (no foreign keys: it is an index, kept lean for bulk imports).
+CREATE TABLE meeting_people (
+    person_id  BLOB NOT NULL,
+    starts_at  TEXT NOT NULL,
+    meeting_id BLOB NOT NULL,
+    attended   INTEGER NOT NULL,
+    PRIMARY KEY (person_id, starts_at, meeting_id)
+) WITHOUT ROWID;
 
 CREATE TABLE access_requests (
     id          BLOB PRIMARY KEY,

@@ -43,7 +43,16 @@ pub async fn open(url: &str) -> Result<Opened, StoreError> {
         .journal_mode(SqliteJournalMode::Wal)
         .foreign_keys(true)
         .busy_timeout(Duration::from_secs(10))
-        .synchronous(SqliteSynchronous::Normal);
+        .synchronous(SqliteSynchronous::Normal)
+        // 16 KiB pages (for a new file): fewer page splits in bulk inserts.
+        .page_size(16384)
+        // 64 MiB of page cache per connection (the default is 2 MiB): bulk
+        // imports and window scans stay in memory.
+        .pragma("cache_size", "-65536")
+        .pragma("temp_store", "memory")
+        // Checkpoint the WAL every ~40 MiB rather than every 4 MiB: a bulk
+        // import rewrites the same index pages less often.
+        .pragma("wal_autocheckpoint", "10000");
     let pool = SqlitePoolOptions::new()
         .max_connections(8)
         .acquire_timeout(Duration::from_secs(15))

@@ -65,6 +65,6 @@ pub async fn verify_audit(
 pub fn micros(t: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::Utc> {
     use chrono::{SubsecRound, Timelike};
     let t = t.trunc_subsecs(6);
-    debug_assert!(t.nanosecond() % 1000 == 0);
+    debug_assert!(t.nanosecond().is_multiple_of(1000));
     t
 }

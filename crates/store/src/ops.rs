@@ -148,11 +148,15 @@ pub trait WorkOps: Send {
 
     /// Stores a new meeting with its attendees.
     async fn insert_meeting(&mut self, m: &StoredMeeting) -> Result<()>;
+    /// Stores many new meetings with their attendees, many rows per
+    /// statement: the bulk path of imports and the demo.
+    async fn insert_meetings(&mut self, ms: &[StoredMeeting]) -> Result<()>;
     /// Stores a calendar occurrence by its natural key (UID, occurrence):
     /// a new one is inserted; an existing one is replaced when the given
     /// one is newer (SEQUENCE, then LAST-MODIFIED) and differs, kept when
-    /// it is the same (`Unchanged`) or newer (`Stale`). Returns the id
-    /// stored under that key.
+    /// it is the same (`Unchanged`) or newer (`Stale`). A calendar
+    /// meeting's id is always `MeetingId::from_calendar(uid, occurrence)`,
+    /// whatever id it is given; that id is returned.
     async fn upsert_calendar_meeting(&mut self, m: &StoredMeeting)
     -> Result<(MeetingId, Upserted)>;
     /// A meeting by id.

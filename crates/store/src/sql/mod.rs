@@ -227,7 +227,7 @@ pub(crate) fn encode_cursor(s: &str) -> String {
 /// The text a cursor stands for; a malformed cursor is `Invalid`.
 pub(crate) fn decode_cursor(c: &str) -> Result<String> {
     let bad = || StoreError::Invalid(format!("malformed page cursor {c:?}"));
-    if c.len() % 2 != 0 || c.len() > 1024 {
+    if !c.len().is_multiple_of(2) || c.len() > 1024 {
         return Err(bad());
     }
     let bytes: std::result::Result<Vec<u8>, _> = (0..c.len())
@@ -280,37 +280,6 @@ pub(crate) fn page_of<T>(
 /// The current time, as stored (microseconds).
 pub(crate) fn now() -> DateTime<Utc> {
     crate::micros(Utc::now())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cursors_round_trip_and_garbage_is_invalid() {
-        let id = uuid::Uuid::now_v7();
-        let c = name_cursor("Zoë", id);
-        assert_eq!(parse_name_cursor(&c).unwrap(), ("Zoë".to_owned(), id));
-        assert_eq!(id_cursor(&encode_cursor(&id.to_string())).unwrap(), id);
-        for bad in ["zz", "abc", "00", "ffff"] {
-            assert!(
-                matches!(id_cursor(bad), Err(StoreError::Invalid(_))),
-                "{bad}"
-            );
-        }
-    }
-
-    #[test]
-    fn enums_round_trip_by_their_serde_names() {
-        use accord_domain::request::RequestState;
-        let s = enum_str(&RequestState::NeedsException);
-        assert_eq!(s, "needs_exception");
-        assert_eq!(
-            parse_enum::<RequestState>(&s, "state").unwrap(),
-            RequestState::NeedsException
-        );
-        assert!(parse_enum::<RequestState>("nope", "state").is_err());
-    }
 }
 
 /// Typed column access for any engine's rows, with decode errors mapped
@@ -380,5 +349,36 @@ where
     }
     fn opt_date(&self, c: &str) -> Result<Option<chrono::NaiveDate>> {
         Ok(self.try_get(c)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_garbage_is_invalid() {
+        let id = uuid::Uuid::now_v7();
+        let c = name_cursor("Zoë", id);
+        assert_eq!(parse_name_cursor(&c).unwrap(), ("Zoë".to_owned(), id));
+        assert_eq!(id_cursor(&encode_cursor(&id.to_string())).unwrap(), id);
+        for bad in ["zz", "abc", "00", "ffff"] {
+            assert!(
+                matches!(id_cursor(bad), Err(StoreError::Invalid(_))),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn enums_round_trip_by_their_serde_names() {
+        use accord_domain::request::RequestState;
+        let s = enum_str(&RequestState::NeedsException);
+        assert_eq!(s, "needs_exception");
+        assert_eq!(
+            parse_enum::<RequestState>(&s, "state").unwrap(),
+            RequestState::NeedsException
+        );
+        assert!(parse_enum::<RequestState>("nope", "state").is_err());
     }
 }

@@ -5,11 +5,11 @@ use accord_domain::access::{AccessPurpose, AccessRequest, AccessState};
 use accord_domain::commitment::{Commitment, CommitmentKind, CommitmentState};
 use accord_domain::exception::{Exception, ExceptionState};
 use accord_domain::id::{
-    AccessRequestId, AccountId, CommitmentId, Email, EngagementTypeId, ExceptionId, InsightId,
-    MeetingId, OpportunityId, PersonId, RequestId, RuleId,
+    AccessRequestId, AccountId, CommitmentId, EngagementTypeId, ExceptionId, InsightId, MeetingId,
+    OpportunityId, PersonId, RequestId, RuleId,
 };
 use accord_domain::insight::{Insight, InsightKind};
-use accord_domain::meeting::{Attendee, Meeting, MeetingSource, ResponseStatus};
+use accord_domain::meeting::{Meeting, MeetingSource};
 use accord_domain::record::{RecordKind, RecordRef};
 use accord_domain::request::{
     EngagementRequest, Purpose, RedirectTarget, RequestState, StateChange,
@@ -25,7 +25,7 @@ use crate::ops::{RequestFilter, WorkOps};
 use crate::{Result, StoreError, micros};
 
 const REQUEST_COLS: &str = "id, opportunity_id, account_id, requester_id, pm_id, engagement_type, purpose, briefing, needed_at, created_at, state, scheduled_at, reason, redirect, redirected_from, outcome, hours";
-const MEETING_COLS: &str = "id, account_id, title, starts_at, ends_at, source, cal_uid, cal_occurrence, cal_sequence, cal_modified, request_id, owner_id, owner_present, pm_count, customer_count, internal_count";
+const MEETING_COLS: &str = "id, account_id, title, starts_at, ends_at, source, cal_uid, cal_occurrence, cal_sequence, cal_modified, request_id, owner_id, owner_present, pm_count, customer_count, internal_count, attendees";
 const ACCESS_COLS: &str = "id, pm_id, account_id, owner_id, purpose, agenda, wanted_at, created_at, state, conditions, reason, answered_by, answered_at";
 const COMMITMENT_COLS: &str = "id, account_id, meeting_id, kind, text, to_whom, said_by, present, said_at, state, decided_by, decided_at, decision_note";
 const INSIGHT_COLS: &str =
@@ -83,7 +83,7 @@ fn meeting_row(r: &impl RowExt) -> Result<StoredMeeting> {
             starts_at: r.time("starts_at")?,
             ends_at: r.time("ends_at")?,
             source,
-            attendees: Vec::new(),
+            attendees: from_json(&r.text("attendees")?)?,
             request: r.opt_uuid("request_id")?.map(RequestId),
         },
         flags: ContactFlags {
@@ -95,15 +95,6 @@ fn meeting_row(r: &impl RowExt) -> Result<StoredMeeting> {
         },
         cal_sequence: r.opt_int("cal_sequence")?,
         cal_modified: r.opt_time("cal_modified")?,
-    })
-}
-
-fn attendee(r: &impl RowExt) -> Result<Attendee> {
-    Ok(Attendee {
-        email: parse_with(&r.text("email")?, "email", Email::parse)?,
-        person: r.opt_uuid("person_id")?.map(PersonId),
-        response: parse_enum::<ResponseStatus>(&r.text("response")?, "response")?,
-        organizer: r.flag("organizer")?,
     })
 }
 
@@ -183,9 +174,13 @@ fn cal_key(m: &Meeting) -> Option<(&str, &str)> {
     }
 }
 
-/// A meeting normalised as stored: times in microseconds, attendees by email.
+/// A meeting normalised as stored: a calendar occurrence's id derived from
+/// its natural key, times in microseconds, attendees by email.
 fn normalised(m: &StoredMeeting) -> StoredMeeting {
     let mut m = m.clone();
+    if let Some((uid, occ)) = cal_key(&m.meeting) {
+        m.meeting.id = MeetingId::from_calendar(uid, occ);
+    }
     m.meeting.starts_at = micros(m.meeting.starts_at);
     m.meeting.ends_at = micros(m.meeting.ends_at);
     m.cal_modified = m.cal_modified.map(micros);
@@ -344,56 +339,100 @@ sql_impl!(WorkOps, SqlTx {
     }
 
     async fn insert_meeting(&mut self, m: &StoredMeeting) -> Result<()> {
-        let m = normalised(m);
+        self.insert_meetings(std::slice::from_ref(m)).await
+    }
+
+    async fn insert_meetings(&mut self, ms: &[StoredMeeting]) -> Result<()> {
         let at = now();
-        let (uid, occ) = cal_key(&m.meeting).map_or((None, None), |(u, o)| (Some(u), Some(o)));
-        sqlx::query("INSERT INTO meetings (id, account_id, title, starts_at, ends_at, source, cal_uid, cal_occurrence, cal_sequence, cal_modified, request_id, owner_id, owner_present, pm_count, customer_count, internal_count, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17)")
-            .bind(m.meeting.id.0)
-            .bind(m.meeting.account.map(|a| a.0))
-            .bind(m.meeting.title.as_str())
-            .bind(m.meeting.starts_at)
-            .bind(m.meeting.ends_at)
-            .bind(m.meeting.source.kind())
-            .bind(uid)
-            .bind(occ)
-            .bind(m.cal_sequence)
-            .bind(m.cal_modified)
-            .bind(m.meeting.request.map(|r| r.0))
-            .bind(m.flags.owner.map(|o| o.0))
-            .bind(m.flags.owner_present)
-            .bind(m.flags.pm_count)
-            .bind(m.flags.customer_count)
-            .bind(m.flags.internal_count)
-            .bind(at)
-            .execute(&mut *self.tx)
-            .await?;
-        insert_attendees(self, m.meeting.id, &m.meeting.attendees).await
+        let ms: Vec<StoredMeeting> = ms.iter().map(normalised).collect();
+        let people = people_rows(&ms);
+        // 19 values a meeting row, 4 a people row: chunks stay under
+        // SQLite's 32,766 variables a statement.
+        let mut jobs: Vec<Job<'_>> = ms.chunks(1000).map(Job::Meetings).collect();
+        jobs.extend(people.chunks(5000).map(Job::People));
+        let build = |job: &Job<'_>| -> Result<QueryBuilder<DB>> {
+            match job {
+                Job::Meetings(chunk) => {
+                    let mut q = QueryBuilder::<DB>::new("INSERT INTO meetings (id, account_id, title, starts_at, ends_at, source, cal_uid, cal_occurrence, cal_sequence, cal_modified, request_id, owner_id, owner_present, pm_count, customer_count, internal_count, attendees, created_at, updated_at) ");
+                    let mut bad = None;
+                    q.push_values(chunk.iter(), |mut b, m| {
+                        let (uid, occ) = cal_key(&m.meeting).map_or((None, None), |(u, o)| (Some(u), Some(o)));
+                        let attendees = json(&m.meeting.attendees).unwrap_or_else(|e| {
+                            bad = Some(e);
+                            String::new()
+                        });
+                        b.push_bind(m.meeting.id.0)
+                            .push_bind(m.meeting.account.map(|a| a.0))
+                            .push_bind(m.meeting.title.as_str())
+                            .push_bind(m.meeting.starts_at)
+                            .push_bind(m.meeting.ends_at)
+                            .push_bind(m.meeting.source.kind())
+                            .push_bind(uid)
+                            .push_bind(occ)
+                            .push_bind(m.cal_sequence)
+                            .push_bind(m.cal_modified)
+                            .push_bind(m.meeting.request.map(|r| r.0))
+                            .push_bind(m.flags.owner.map(|o| o.0))
+                            .push_bind(m.flags.owner_present)
+                            .push_bind(m.flags.pm_count)
+                            .push_bind(m.flags.customer_count)
+                            .push_bind(m.flags.internal_count)
+                            .push_bind(attendees)
+                            .push_bind(at)
+                            .push_bind(at);
+                    });
+                    match bad {
+                        Some(e) => Err(e),
+                        None => Ok(q),
+                    }
+                }
+                Job::People(chunk) => {
+                    let mut q = QueryBuilder::<DB>::new("INSERT INTO meeting_people (person_id, starts_at, meeting_id, attended) ");
+                    q.push_values(chunk.iter(), |mut b, (p, at, m, attended)| {
+                        b.push_bind(p.0).push_bind(*at).push_bind(m.0).push_bind(*attended);
+                    });
+                    Ok(q)
+                }
+            }
+        };
+        // Build the next statement while the database runs this one: the
+        // engine works on its own thread, so encoding and executing overlap.
+        let mut pending = jobs.first().map(&build).transpose()?;
+        let mut next = 1;
+        while let Some(mut q) = pending.take() {
+            let job = jobs.get(next);
+            next += 1;
+            let (done, built) = futures_util::join!(
+                q.build().execute(&mut *self.tx),
+                async { job.map(&build).transpose() }
+            );
+            done?;
+            pending = built?;
+        }
+        Ok(())
     }
 
     async fn upsert_calendar_meeting(&mut self, m: &StoredMeeting) -> Result<(MeetingId, Upserted)> {
         let Some((uid, occ)) = cal_key(&m.meeting) else {
             return Err(StoreError::Invalid("only calendar meetings are upserted by their UID".into()));
         };
-        let existing = sqlx::query("SELECT id FROM meetings WHERE cal_uid = $1 AND cal_occurrence = $2")
-            .bind(uid)
-            .bind(occ)
-            .fetch_optional(&mut *self.tx)
-            .await?;
-        let Some(row) = existing else {
-            self.insert_meeting(m).await?;
-            return Ok((m.meeting.id, Upserted::Inserted));
+        let id = MeetingId::from_calendar(uid, occ);
+        let stored = match self.get_meeting(id).await {
+            Ok(stored) => stored,
+            Err(StoreError::NotFound { .. }) => {
+                self.insert_meetings(std::slice::from_ref(m)).await?;
+                return Ok((id, Upserted::Inserted));
+            }
+            Err(e) => return Err(e),
         };
-        let id = MeetingId(row.uuid("id")?);
-        let stored = self.get_meeting(id).await?;
-        let mut incoming = normalised(m);
-        incoming.meeting.id = id;
+        let incoming = normalised(m);
         if incoming == stored {
             return Ok((id, Upserted::Unchanged));
         }
         if is_older(&incoming, &stored) {
             return Ok((id, Upserted::Stale));
         }
-        sqlx::query("UPDATE meetings SET account_id = $2, title = $3, starts_at = $4, ends_at = $5, cal_sequence = $6, cal_modified = $7, owner_id = $8, owner_present = $9, pm_count = $10, customer_count = $11, internal_count = $12, updated_at = $13 WHERE id = $1")
+        sqlx::query("UPDATE meetings SET account_id = $2, title = $3, starts_at = $4, ends_at = $5, cal_sequence = $6, cal_modified = $7, owner_id = $8, owner_present = $9, pm_count = $10, customer_count = $11, internal_count = $12, updated_at = $13, attendees = $14 WHERE id = $1")
             .bind(id.0)
             .bind(incoming.meeting.account.map(|a| a.0))
             .bind(incoming.meeting.title.as_str())
@@ -407,29 +446,37 @@ sql_impl!(WorkOps, SqlTx {
             .bind(incoming.flags.customer_count)
             .bind(incoming.flags.internal_count)
             .bind(now())
+            .bind(json(&incoming.meeting.attendees)?)
             .execute(&mut *self.tx)
             .await?;
-        sqlx::query("DELETE FROM meeting_attendees WHERE meeting_id = $1")
-            .bind(id.0)
-            .execute(&mut *self.tx)
-            .await?;
-        insert_attendees(self, id, &incoming.meeting.attendees).await?;
+        for a in &stored.meeting.attendees {
+            if let Some(p) = a.person {
+                sqlx::query("DELETE FROM meeting_people WHERE person_id = $1 AND starts_at = $2 AND meeting_id = $3")
+                    .bind(p.0)
+                    .bind(stored.meeting.starts_at)
+                    .bind(id.0)
+                    .execute(&mut *self.tx)
+                    .await?;
+            }
+        }
+        let rows = people_rows(std::slice::from_ref(&incoming));
+        if !rows.is_empty() {
+            let mut q = QueryBuilder::<DB>::new("INSERT INTO meeting_people (person_id, starts_at, meeting_id, attended) ");
+            q.push_values(rows.iter(), |mut b, (p, at, m, attended)| {
+                b.push_bind(p.0).push_bind(*at).push_bind(m.0).push_bind(*attended);
+            });
+            q.build().execute(&mut *self.tx).await?;
+        }
         Ok((id, Upserted::Updated))
     }
 
     async fn get_meeting(&mut self, id: MeetingId) -> Result<StoredMeeting> {
-        let row = sqlx::query("SELECT id, account_id, title, starts_at, ends_at, source, cal_uid, cal_occurrence, cal_sequence, cal_modified, request_id, owner_id, owner_present, pm_count, customer_count, internal_count FROM meetings WHERE id = $1")
+        let row = sqlx::query("SELECT id, account_id, title, starts_at, ends_at, source, cal_uid, cal_occurrence, cal_sequence, cal_modified, request_id, owner_id, owner_present, pm_count, customer_count, internal_count, attendees FROM meetings WHERE id = $1")
             .bind(id.0)
             .fetch_optional(&mut *self.tx)
             .await?
             .ok_or_else(|| StoreError::not_found("meeting", id))?;
-        let mut m = meeting_row(&row)?;
-        let rows = sqlx::query("SELECT email, person_id, response, organizer FROM meeting_attendees WHERE meeting_id = $1 ORDER BY email")
-            .bind(id.0)
-            .fetch_all(&mut *self.tx)
-            .await?;
-        m.meeting.attendees = rows.iter().map(attendee).collect::<Result<Vec<_>>>()?;
-        Ok(m)
+        meeting_row(&row)
     }
 
     async fn list_meetings(&mut self, f: &MeetingFilter, page: &PageRequest) -> Result<Page<StoredMeeting>> {
@@ -439,7 +486,7 @@ sql_impl!(WorkOps, SqlTx {
             q.push(" AND account_id = ").push_bind(a.0);
         }
         if let Some(p) = f.person {
-            q.push(" AND id IN (SELECT meeting_id FROM meeting_attendees WHERE person_id = ").push_bind(p.0).push(")");
+            q.push(" AND id IN (SELECT meeting_id FROM meeting_people WHERE person_id = ").push_bind(p.0).push(")");
         }
         if let Some(from) = f.from {
             q.push(" AND starts_at >= ").push_bind(from);
@@ -460,23 +507,7 @@ sql_impl!(WorkOps, SqlTx {
         }
         q.push(" ORDER BY starts_at DESC, id DESC LIMIT ").push_bind(limit + 1);
         let rows = q.build().fetch_all(&mut *self.tx).await?;
-        let mut items = rows.iter().map(meeting_row).collect::<Result<Vec<_>>>()?;
-        if !items.is_empty() {
-            let mut q = QueryBuilder::<DB>::new("SELECT meeting_id, email, person_id, response, organizer FROM meeting_attendees WHERE meeting_id IN (");
-            let mut sep = q.separated(", ");
-            for m in &items {
-                sep.push_bind(m.meeting.id.0);
-            }
-            q.push(") ORDER BY email");
-            let rows = q.build().fetch_all(&mut *self.tx).await?;
-            let mut by: std::collections::HashMap<uuid::Uuid, Vec<Attendee>> = std::collections::HashMap::new();
-            for r in &rows {
-                by.entry(r.uuid("meeting_id")?).or_default().push(attendee(r)?);
-            }
-            for m in &mut items {
-                m.meeting.attendees = by.remove(&m.meeting.id.0).unwrap_or_default();
-            }
-        }
+        let items = rows.iter().map(meeting_row).collect::<Result<Vec<_>>>()?;
         Ok(page_of(items, limit, |m| {
             super::name_cursor(&m.meeting.starts_at.to_rfc3339(), m.meeting.id.0)
         }))
@@ -750,36 +781,29 @@ sql_impl!(WorkOps, SqlTx {
     }
 });
 
-/// Inserts a meeting's attendees, many rows per statement.
-async fn insert_attendees<DB>(
-    tx: &mut SqlTx<DB>,
-    meeting: MeetingId,
-    attendees: &[Attendee],
-) -> Result<()>
-where
-    DB: sqlx::Database,
-    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
-    DB::Arguments: sqlx::IntoArguments<DB>,
-    for<'q> uuid::Uuid: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-    for<'q> Option<uuid::Uuid>: sqlx::Encode<'q, DB>,
-    for<'q> &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-    for<'q> bool: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-{
-    // 5 values a row; SQLite allows 32766 per statement.
-    for chunk in attendees.chunks(1000) {
-        let mut q = QueryBuilder::<DB>::new(
-            "INSERT INTO meeting_attendees (meeting_id, email, person_id, response, organizer) ",
-        );
-        q.push_values(chunk, |mut b, a| {
-            b.push_bind(meeting.0)
-                .push_bind(a.email.as_str())
-                .push_bind(a.person.map(|p| p.0))
-                .push_bind(a.response.as_str())
-                .push_bind(a.organizer);
-        });
-        q.build().execute(&mut *tx.tx).await?;
+/// A bulk statement to build.
+enum Job<'a> {
+    Meetings(&'a [StoredMeeting]),
+    People(&'a [PersonRow]),
+}
+
+/// A row of `meeting_people`.
+type PersonRow = (PersonId, chrono::DateTime<chrono::Utc>, MeetingId, bool);
+
+/// The internal people invited to meetings, once each per meeting.
+fn people_rows(ms: &[StoredMeeting]) -> Vec<PersonRow> {
+    let mut rows: Vec<PersonRow> = Vec::with_capacity(ms.len() * 2);
+    for m in ms {
+        let first = rows.len();
+        for a in &m.meeting.attendees {
+            if let Some(p) = a.person
+                && !rows[first..].iter().any(|r| r.0 == p)
+            {
+                rows.push((p, m.meeting.starts_at, m.meeting.id, a.response.attended()));
+            }
+        }
     }
-    Ok(())
+    rows
 }
 
 #[cfg(test)]

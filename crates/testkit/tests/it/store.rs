@@ -444,7 +444,14 @@ async fn calendar_meetings_upsert_by_natural_key(db: &TestDb) {
     let m = calendar_meeting(&org, "evt-1@google.com", 0, "QBR");
     let mut tx = store.write().await.unwrap();
     let (id, how) = tx.upsert_calendar_meeting(&m).await.unwrap();
-    assert_eq!((id, how), (m.meeting.id, Upserted::Inserted));
+    let occurrence = t0().to_rfc3339();
+    assert_eq!(
+        (id, how),
+        (
+            MeetingId::from_calendar("evt-1@google.com", &occurrence),
+            Upserted::Inserted
+        )
+    );
     // The same event again, even with a new id and attendees in another order.
     let mut again = m.clone();
     again.meeting.id = MeetingId::new();
