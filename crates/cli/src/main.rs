@@ -6,6 +6,7 @@
 //! input (a playbook that does not check), 3 anything else.
 
 mod cmd;
+mod db;
 mod render;
 
 use std::process::ExitCode;
@@ -17,6 +18,10 @@ use clap::{Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(name = "accord", version, about, max_term_width = 100)]
 struct Cli {
+    /// The database: sqlite://PATH (created if absent) or postgres://USER@HOST/DB.
+    #[arg(long, global = true, env = "ACCORD_DATABASE_URL", default_value = accord_store::DEFAULT_URL, hide_env_values = true)]
+    db: String,
+
     #[command(subcommand)]
     command: Command,
 }
@@ -26,12 +31,19 @@ enum Command {
     /// Read, check and test playbooks.
     #[command(subcommand)]
     Playbook(cmd::playbook::PlaybookCommand),
+    /// Create or update the database schema (also done on every start).
+    Migrate,
+    /// Inspect the audit log.
+    #[command(subcommand)]
+    Audit(cmd::audit::AuditCommand),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Playbook(c) => cmd::playbook::run(c),
+        Command::Migrate => block_on(cmd::migrate::run(&cli.db)),
+        Command::Audit(c) => block_on(cmd::audit::run(c, &cli.db)),
     };
     match result {
         Ok(code) => code,
@@ -40,4 +52,14 @@ fn main() -> ExitCode {
             ExitCode::from(3)
         }
     }
+}
+
+/// Runs an async command on a multi-threaded runtime.
+fn block_on<F: std::future::Future<Output = anyhow::Result<ExitCode>>>(
+    f: F,
+) -> anyhow::Result<ExitCode> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(f)
 }

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use accord_store::sql::{Dialect, SqlStore};
 use accord_store::{EngineKind, Store, StoreError};
-use sqlx::Row;
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{Connection, Row};
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions};
 
 /// The schema's migrations, embedded in the binary.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -41,6 +41,15 @@ pub async fn open(url: &str) -> Result<Opened, StoreError> {
     let where_ = accord_store::redact(url);
     let opts = PgConnectOptions::from_str(url)
         .map_err(|e| StoreError::Invalid(format!("{where_}: {}", first_line(&e))))?;
+    // One connection first, so an unreachable server is reported as what it
+    // is ("connection refused") rather than as a pool timeout.
+    let probe = tokio_timeout(Duration::from_secs(10), PgConnection::connect_with(&opts))
+        .await
+        .map_err(|e| StoreError::Unavailable(format!("cannot connect to {where_}: {e}")))?;
+    probe
+        .close()
+        .await
+        .map_err(|e| StoreError::Unavailable(format!("cannot connect to {where_}: {}", first_line(&e))))?;
     let pool = PgPoolOptions::new()
         .max_connections(16)
         .acquire_timeout(Duration::from_secs(10))
@@ -82,4 +91,16 @@ async fn applied_versions(pool: &sqlx::PgPool) -> Vec<i64> {
 
 fn first_line(e: &dyn std::fmt::Display) -> String {
     e.to_string().lines().next().unwrap_or("").to_owned()
+}
+
+/// Runs a connection attempt with a deadline; errors become one line.
+async fn tokio_timeout<F, T>(d: Duration, f: F) -> Result<T, String>
+where
+    F: std::future::Future<Output = Result<T, sqlx::Error>>,
+{
+    match tokio::time::timeout(d, f).await {
+        Ok(Ok(t)) => Ok(t),
+        Ok(Err(e)) => Err(first_line(&e)),
+        Err(_) => Err(format!("no answer within {} s", d.as_secs())),
+    }
 }

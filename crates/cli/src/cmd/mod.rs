@@ -1,3 +1,5 @@
 //! One module per top-level command.
 
+pub(crate) mod audit;
+pub(crate) mod migrate;
 pub(crate) mod playbook;

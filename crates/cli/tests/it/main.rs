@@ -4,6 +4,7 @@
 // Test and bench code may unwrap: a failure there is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod database;
 mod playbook;
 
 use std::path::PathBuf;
