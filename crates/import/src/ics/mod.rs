@@ -1,0 +1,514 @@
+//! Calendar `.ics` exports → meeting occurrences, streamed.
+//!
+//! Files as real exporters write them: Google, Outlook/Exchange (Windows
+//! time-zone names, VTIMEZONE blocks), Apple and others; folded lines,
+//! quoted parameters, a BOM, CRLF or LF, UTF-8 or Latin-1 text (UTF-16 is
+//! transcoded); TZIDs by IANA name, Windows name or an in-file VTIMEZONE;
+//! UTC, floating and all-day times; RRULE, RDATE and EXDATE expanded within
+//! a [`Window`]; RECURRENCE-ID overrides replacing their occurrence; and
+//! cancelled events and occurrences (`STATUS:CANCELLED`) marked.
+//!
+//! # Streaming, and overrides anywhere in the file
+//!
+//! calcard's incremental parser (`Parser::entry`) yields one whole object
+//! at a time: for an export, that is the one VCALENDAR, holding every event
+//! of the file in memory at once. Given a text that begins with
+//! BEGIN:VEVENT, though, it parses just that event. So the reader cuts the
+//! file into its top-level components itself (the `scan` module, which
+//! knows content lines and BEGIN/END and nothing else) and gives calcard
+//! one VEVENT at a time. The catch is that a
+//! RECURRENCE-ID override may come anywhere after (or before) its master,
+//! and two copies of one event may both be in the file. The reader
+//! therefore makes two passes:
+//!
+//! 1. **Index** (cheap: no property parsing beyond UID): VTIMEZONEs are
+//!    read (they are few), and every VEVENT's UID goes into a fixed-size
+//!    Bloom filter. A UID becomes a *group* when a component has a
+//!    RECURRENCE-ID or the filter says the UID was seen before; from then
+//!    on, the byte range of each of its components is recorded. Only its
+//!    first component can precede that moment, and the second pass meets
+//!    that one first. Memory: the filter (sized by the file, 8 MiB at most)
+//!    plus the groups, which grow with the overrides and duplicates, not
+//!    with the events.
+//! 2. **Emit**: events outside any group are parsed, expanded and emitted
+//!    at once. At the first component of a group, its other components are
+//!    read back by byte range, the group is resolved (the highest SEQUENCE,
+//!    then the latest LAST-MODIFIED, wins among copies; overrides replace
+//!    their occurrences) and its occurrences are emitted there; its later
+//!    components are passed over.
+//!
+//! Structural faults (not iCalendar, a truncated file) are found by the
+//! first pass, before anything is emitted. Occurrences reach the callback
+//! in file order (a group's at its first component), each group's sorted
+//! by start. calcard parses about 100 bytes a microsecond, so the second
+//! pass hands events to worker threads and puts their results back in
+//! file order (the `work` module).
+//!
+//! # Times
+//!
+//! - A TZID must name a zone — IANA, Windows, or a VTIMEZONE of the file
+//!   that calcard maps to one (by its TZID, X-LIC-LOCATION or
+//!   X-MICROSOFT-CDO-TZID). An event with any other TZID is left out and
+//!   counted: reading it as UTC would move it by hours.
+//! - Floating times (no zone) and all-day dates are wall-clock times of the
+//!   calendar's X-WR-TIMEZONE (what Google writes), else UTC.
+//! - A timed event without DTEND or DURATION lasts no time (RFC 5545).
+//! - An override's RANGE=THISANDFUTURE is read as an override of its one
+//!   occurrence: Google and Outlook split a series changed "from here on"
+//!   into two series instead of writing that range.
+
+mod event;
+mod lines;
+mod scan;
+mod work;
+
+use std::collections::{HashMap, HashSet};
+use std::fs::File;
+use std::io::{BufRead, BufReader, Cursor, Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+
+use accord_domain::id::Email;
+use accord_domain::meeting::ResponseStatus;
+use calcard::common::timezone::Tz;
+use calcard::{Entry, Parser};
+use chrono::{DateTime, Utc};
+
+use crate::diag::{Diagnostic, FileError};
+use event::{Context, Skips};
+use scan::{Item, Keep, scan};
+
+/// The span of time occurrences are wanted for: those starting in
+/// `[from, to)`. Recurrences are expanded up to `to`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Window {
+    /// Inclusive start.
+    pub from: DateTime<Utc>,
+    /// Exclusive end.
+    pub to: DateTime<Utc>,
+}
+
+/// Someone invited: the organiser, or an attendee.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EventAttendee {
+    /// Lower-case address (`mailto:` dropped).
+    pub email: Email,
+    /// Their answer (`PARTSTAT`); the organiser's is `Accepted` unless they
+    /// answer otherwise as an attendee.
+    pub response: ResponseStatus,
+    /// Whether they organised the meeting.
+    pub organizer: bool,
+}
+
+/// One occurrence of a meeting.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Occurrence {
+    /// The event's UID.
+    pub uid: String,
+    /// Which occurrence: its RECURRENCE-ID, or the start of a single event
+    /// or of this expanded instance. With `uid`, the natural key.
+    pub occurrence: DateTime<Utc>,
+    /// The event's SEQUENCE (0 when absent).
+    pub sequence: i64,
+    /// The event's LAST-MODIFIED.
+    pub last_modified: Option<DateTime<Utc>>,
+    /// SUMMARY.
+    pub title: String,
+    /// Start.
+    pub starts_at: DateTime<Utc>,
+    /// End (the start, for a timed event without end or duration).
+    pub ends_at: DateTime<Utc>,
+    /// A whole-day event (DTSTART is a date).
+    pub all_day: bool,
+    /// `STATUS:CANCELLED` on the event or on this occurrence's override.
+    pub cancelled: bool,
+    /// The organiser and attendees.
+    pub attendees: Vec<EventAttendee>,
+    /// 1-based line where the VEVENT that defines it begins.
+    pub line: usize,
+}
+
+/// What reading a calendar found.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CalendarSummary {
+    /// VEVENT components read (masters, overrides and copies).
+    pub events_read: usize,
+    /// Occurrences passed to the callback.
+    pub occurrences_in_window: usize,
+    /// Of those, how many are cancelled.
+    pub cancelled: usize,
+    /// What was left out: (reason, count, up to 3 examples).
+    pub skipped: Vec<(String, usize, Vec<String>)>,
+}
+
+/// Expands folders into the `.ics` files under them (recursively, sorted,
+/// hidden entries skipped); files named directly are kept.
+pub fn collect_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>, FileError> {
+    crate::paths::expand(paths, "ics")
+}
+
+/// Where a component is, for reading it back.
+#[derive(Clone, Copy, Debug)]
+struct Loc {
+    offset: u64,
+    len: u64,
+    line: usize,
+}
+
+/// What the first pass learns.
+struct Index {
+    floating: Tz,
+    zones: HashMap<String, Tz>,
+    /// UIDs with overrides or several copies → their components (all but
+    /// possibly the first).
+    groups: HashMap<Vec<u8>, Vec<Loc>>,
+}
+
+/// A fixed-size Bloom filter of UIDs: "seen before?" without storing them.
+/// Blocked: a key's four bits all sit in one 64-bit word, so each lookup
+/// costs one cache miss in a filter much larger than the cache. A false
+/// "seen" only makes a lone event a group of one (a few dozen bytes, and
+/// no re-read); at the 8 MiB cap that stays under one event in a thousand
+/// up to about three million events.
+struct Bloom {
+    words: Vec<u64>,
+}
+
+impl Bloom {
+    const MAX_WORDS: u64 = 1 << 20;
+
+    fn for_file(len: u64) -> Bloom {
+        // A word per 32 bytes of file (a VEVENT is rarely under 200 bytes):
+        // a small calendar gets a small filter.
+        let words = (len / 32).clamp(64, Self::MAX_WORDS).next_power_of_two();
+        Bloom {
+            words: vec![0; usize::try_from(words).unwrap_or(1 << 16)],
+        }
+    }
+
+    /// Records `key`; whether it may have been recorded before.
+    fn check_and_set(&mut self, key: &[u8]) -> bool {
+        // FNV-1a, then a multiply to spread the bits: fast on short keys,
+        // and the same on every run.
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in key {
+            h = (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        h = h.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        let index = usize::try_from(h >> 40).unwrap_or(0) & (self.words.len() - 1);
+        let mask = (1u64 << (h & 63))
+            | (1u64 << ((h >> 6) & 63))
+            | (1u64 << ((h >> 12) & 63))
+            | (1u64 << ((h >> 18) & 63));
+        match self.words.get_mut(index) {
+            Some(w) => {
+                let seen = *w & mask == mask;
+                *w |= mask;
+                seen
+            }
+            None => true,
+        }
+    }
+}
+
+/// The bytes of a calendar: the file itself, or (for UTF-16 files, which
+/// are transcoded) a copy in memory.
+enum Source<'a> {
+    File(&'a Path),
+    Memory(Vec<u8>),
+}
+
+impl Source<'_> {
+    fn reader(&self) -> std::io::Result<Box<dyn BufRead + '_>> {
+        Ok(match self {
+            Source::File(path) => Box::new(BufReader::with_capacity(1 << 16, File::open(path)?)),
+            Source::Memory(bytes) => Box::new(Cursor::new(bytes.as_slice())),
+        })
+    }
+
+    fn len(&self) -> u64 {
+        match self {
+            Source::File(path) => std::fs::metadata(path).map(|m| m.len()).unwrap_or(0),
+            Source::Memory(bytes) => bytes.len() as u64,
+        }
+    }
+}
+
+/// Reads back components by byte range.
+struct Fetch<'a> {
+    source: &'a Source<'a>,
+    file: Option<File>,
+}
+
+impl Fetch<'_> {
+    fn read(&mut self, loc: Loc) -> std::io::Result<Vec<u8>> {
+        let len = usize::try_from(loc.len).unwrap_or(usize::MAX);
+        match self.source {
+            Source::Memory(bytes) => {
+                let start = usize::try_from(loc.offset).unwrap_or(usize::MAX);
+                Ok(bytes
+                    .get(start..start.saturating_add(len))
+                    .map(<[u8]>::to_vec)
+                    .unwrap_or_default())
+            }
+            Source::File(path) => {
+                let file = match &mut self.file {
+                    Some(f) => f,
+                    None => self.file.insert(File::open(path)?),
+                };
+                file.seek(SeekFrom::Start(loc.offset))?;
+                let mut buf = Vec::with_capacity(len.min(1 << 20));
+                file.by_ref().take(loc.len).read_to_end(&mut buf)?;
+                Ok(buf)
+            }
+        }
+    }
+}
+
+/// Reads a calendar file and calls `each` with every occurrence that
+/// starts in the window, in file order, as they are produced. Memory stays
+/// flat whatever the number of events (see the module documentation).
+///
+/// A file that is not iCalendar, or is broken beyond what the parser
+/// tolerates (an END that closes the wrong BEGIN, a truncated file), is a
+/// [`FileError`] with its line, and nothing is emitted. Events that cannot
+/// be used (no start, an unknown time zone, no UID) are left out and
+/// counted in [`CalendarSummary::skipped`].
+pub fn read_calendar(
+    path: &Path,
+    window: &Window,
+    mut each: impl FnMut(Occurrence),
+) -> Result<CalendarSummary, FileError> {
+    let io_error =
+        |e: std::io::Error| FileError(Diagnostic::new(path, format!("cannot read the file: {e}")));
+    let source = open(path)?;
+    let index = index(path, &source)?;
+    let ctx = Context {
+        window,
+        floating: index.floating,
+        zones: &index.zones,
+    };
+
+    let mut summary = CalendarSummary::default();
+    let mut skips = Skips::default();
+    let mut events_read = 0usize;
+    let mut done: HashSet<Vec<u8>> = HashSet::new();
+    let mut fetch = Fetch {
+        source: &source,
+        file: None,
+    };
+    let keep = |kind: &[u8]| {
+        if kind == b"VEVENT" {
+            Keep::Meeting
+        } else {
+            Keep::Nothing
+        }
+    };
+    let reader = source.reader().map_err(io_error)?;
+    let mut other_kinds = Skips::default();
+    let workers = if source.len() < PARALLEL_MIN_BYTES {
+        1
+    } else {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+            .min(MAX_WORKERS)
+    };
+    work::run(
+        workers,
+        &ctx,
+        |submit| {
+            scan(path, reader, &keep, |item| {
+                let Item::Component(c) = item else {
+                    return Ok(());
+                };
+                match c.kind.as_ref() {
+                    b"VEVENT" => {}
+                    b"VTIMEZONE" => return Ok(()),
+                    other => {
+                        let kind = String::from_utf8_lossy(other).into_owned();
+                        let line = c.line;
+                        other_kinds
+                            .add(&format!("not an event ({kind})"), || format!("line {line}"));
+                        return Ok(());
+                    }
+                }
+                events_read += 1;
+                let group = c
+                    .uid
+                    .as_ref()
+                    .and_then(|u| index.groups.get(u).map(|g| (u, g)));
+                match group {
+                    Some((uid, _)) if done.contains(uid) => {}
+                    Some((uid, locs)) => {
+                        let mut job = vec![(std::mem::take(&mut c.raw), c.line)];
+                        for loc in locs.iter().filter(|l| l.offset != c.offset) {
+                            let raw = fetch.read(*loc).map_err(io_error)?;
+                            job.push((meeting_text(path, &raw)?, loc.line));
+                        }
+                        done.insert(uid.clone());
+                        submit(job);
+                    }
+                    None => submit(vec![(std::mem::take(&mut c.raw), c.line)]),
+                }
+                Ok(())
+            })
+        },
+        |result| {
+            summary.occurrences_in_window += result.occurrences.len();
+            summary.cancelled += result.occurrences.iter().filter(|o| o.cancelled).count();
+            skips.merge(result.skips);
+            for o in result.occurrences {
+                each(o);
+            }
+        },
+    )?;
+    skips.merge(other_kinds);
+    summary.events_read = events_read;
+    summary.skipped = skips.list;
+    Ok(summary)
+}
+
+/// Files smaller than this are read on one thread: starting workers costs
+/// more than it saves.
+const PARALLEL_MIN_BYTES: u64 = 1 << 20;
+/// Beyond this many workers the scanning thread is the bottleneck.
+const MAX_WORKERS: usize = 8;
+
+/// A component read back by byte range, cut to what an occurrence needs
+/// (as the second pass cuts the components it meets).
+fn meeting_text(path: &Path, raw: &[u8]) -> Result<Vec<u8>, FileError> {
+    let mut out = Vec::new();
+    scan(path, raw, &|_| Keep::Meeting, |item| {
+        if let Item::Component(c) = item {
+            out.clone_from(&c.raw);
+        }
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// Opens a calendar; UTF-16 files (some Windows tools write them) are
+/// transcoded to UTF-8 in memory.
+fn open(path: &Path) -> Result<Source<'_>, FileError> {
+    let mut head = [0u8; 2];
+    let n = File::open(path)
+        .and_then(|mut f| f.read(&mut head))
+        .map_err(|e| FileError(Diagnostic::new(path, format!("cannot read the file: {e}"))))?;
+    let little = match &head[..n] {
+        [0xFF, 0xFE] => true,
+        [0xFE, 0xFF] => false,
+        _ => return Ok(Source::File(path)),
+    };
+    let bytes = std::fs::read(path)
+        .map_err(|e| FileError(Diagnostic::new(path, format!("cannot read the file: {e}"))))?;
+    let units = bytes
+        .get(2..)
+        .unwrap_or_default()
+        .chunks(2)
+        .map(|c| match c {
+            [a, b] if little => u16::from_le_bytes([*a, *b]),
+            [a, b] => u16::from_be_bytes([*a, *b]),
+            _ => 0xFFFD,
+        });
+    let text: String = char::decode_utf16(units)
+        .map(|r| r.unwrap_or(char::REPLACEMENT_CHARACTER))
+        .collect();
+    Ok(Source::Memory(text.into_bytes()))
+}
+
+/// The first pass (see the module documentation).
+fn index(path: &Path, source: &Source<'_>) -> Result<Index, FileError> {
+    let reader = source
+        .reader()
+        .map_err(|e| FileError(Diagnostic::new(path, format!("cannot read the file: {e}"))))?;
+    let mut bloom = Bloom::for_file(source.len());
+    let mut groups: HashMap<Vec<u8>, Vec<Loc>> = HashMap::new();
+    let mut zones: HashMap<String, Tz> = HashMap::new();
+    let mut seen_zones: HashSet<Vec<u8>> = HashSet::new();
+    let mut wr_timezone: Option<String> = None;
+    let keep = |kind: &[u8]| {
+        if kind == b"VTIMEZONE" {
+            Keep::All
+        } else {
+            Keep::Nothing
+        }
+    };
+    scan(path, reader, &keep, |item| {
+        match item {
+            Item::CalendarProperty { name, value } => {
+                if name.eq_ignore_ascii_case(b"X-WR-TIMEZONE") && wr_timezone.is_none() {
+                    wr_timezone = Some(String::from_utf8_lossy(value).into_owned());
+                }
+            }
+            Item::Component(c) if *c.kind == *b"VTIMEZONE" => {
+                // Exporters may repeat a VTIMEZONE before every event.
+                let id = c.tzid.clone().unwrap_or_default();
+                if seen_zones.insert(id) {
+                    let text = String::from_utf8_lossy(&c.raw);
+                    // As for events (see `work`): a parser panic on a
+                    // VTIMEZONE leaves the zone unknown, not the import dead.
+                    let zone = std::panic::catch_unwind(|| match Parser::new(&text).entry() {
+                        Entry::ICalendar(ical) => ical
+                            .components
+                            .first()
+                            .and_then(|tz| tz.timezone())
+                            .map(|(name, tz)| (name.to_owned(), tz)),
+                        _ => None,
+                    });
+                    if let Ok(Some((name, tz))) = zone {
+                        zones.insert(name, tz);
+                    }
+                }
+            }
+            Item::Component(c) if *c.kind == *b"VEVENT" => {
+                if let Some(uid) = &c.uid {
+                    let loc = Loc {
+                        offset: c.offset,
+                        len: c.len,
+                        line: c.line,
+                    };
+                    let seen = bloom.check_and_set(uid);
+                    // Only a UID the filter has seen can be a group already.
+                    let known = if seen { groups.get_mut(uid) } else { None };
+                    if let Some(locs) = known {
+                        locs.push(loc);
+                    } else if seen || c.recurrence_id {
+                        groups.insert(uid.clone(), vec![loc]);
+                    }
+                }
+            }
+            Item::Component(_) => {}
+        }
+        Ok(())
+    })?;
+    let floating = wr_timezone
+        .and_then(|name| {
+            zones
+                .get(&name)
+                .copied()
+                .or_else(|| name.parse::<Tz>().ok())
+        })
+        .filter(|tz| !tz.is_floating())
+        .unwrap_or(Tz::UTC);
+    Ok(Index {
+        floating,
+        zones,
+        groups,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bloom_remembers() {
+        let mut b = Bloom::for_file(1 << 20);
+        assert!(!b.check_and_set(b"a"));
+        assert!(b.check_and_set(b"a"));
+        let fresh = (0..1000)
+            .filter(|i| !b.check_and_set(format!("uid-{i}").as_bytes()))
+            .count();
+        assert!(fresh > 950, "{fresh}");
+    }
+}
