@@ -7,10 +7,19 @@
 //! CLI. Each use case takes the acting [`Principal`] and returns domain
 //! records or a [`ServiceError`].
 
+pub mod auth;
 pub mod authz;
+pub mod charter;
+pub mod contacts;
 pub mod error;
+pub mod evaluate;
+pub mod exceptions;
 pub mod facts;
+pub mod logs;
+pub mod org;
+pub mod playbooks;
 pub mod record;
+pub mod requests;
 
 use std::sync::{Arc, RwLock};
 
@@ -104,6 +113,7 @@ impl Default for Settings {
 }
 
 struct Inner {
+    tokens: auth::TokenCache,
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     settings: Settings,
@@ -175,6 +185,7 @@ impl Service {
         let active = compile(&latest)?;
         Ok(Service {
             inner: Arc::new(Inner {
+                tokens: auth::TokenCache::default(),
                 store,
                 clock,
                 settings,
@@ -191,6 +202,11 @@ impl Service {
     /// Now, by the service's clock.
     pub fn now(&self) -> DateTime<Utc> {
         self.inner.clock.now()
+    }
+
+    /// Recently checked API tokens.
+    pub(crate) fn tokens(&self) -> &auth::TokenCache {
+        &self.inner.tokens
     }
 
     /// The settings.
