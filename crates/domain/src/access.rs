@@ -11,6 +11,7 @@ use crate::id::{AccessRequestId, AccountId, PersonId};
 /// What the PM wants the customer time for: the essay's "context on the use
 /// of their products, input on futures and feedback on performance".
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AccessPurpose {
     /// Learn how the customer uses the product.
@@ -34,6 +35,7 @@ impl AccessPurpose {
 
 /// Where an access request stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AccessState {
     /// Waiting for the owner (or their manager).
@@ -97,6 +99,7 @@ pub struct AnswerError {
 
 /// A PM's request for time with a customer.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AccessRequest {
     /// Stable id.
     pub id: AccessRequestId,

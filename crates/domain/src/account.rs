@@ -8,6 +8,7 @@ use crate::id::{AccountId, Domain, ExternalRef, OpportunityId, PersonId, StageId
 /// A customer account, owned by a sales rep: the relationship owner who
 /// should attend every PM contact with it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Account {
     /// Stable id.
     pub id: AccountId,
@@ -31,6 +32,7 @@ impl Account {
 
 /// A deal on an account, at a stage of the sales process model.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Opportunity {
     /// Stable id.
     pub id: OpportunityId,

@@ -11,6 +11,7 @@ use crate::id::{CharterVersionId, ClauseId, PersonId};
 
 /// One accountability of the PM role.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Accountability {
     /// The clause id rules cite (`customer-insight`).
     pub id: ClauseId,
@@ -22,6 +23,7 @@ pub struct Accountability {
 
 /// The charter's content.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Charter {
     /// One paragraph on what the PM team is for.
     pub mission: String,
@@ -34,6 +36,7 @@ pub struct Charter {
 
 /// Where a charter version stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum CharterState {
     /// Open for comments and endorsements.
@@ -57,6 +60,7 @@ impl CharterState {
 
 /// A constituent's comment on a draft.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CharterComment {
     /// Who.
     pub author: PersonId,
@@ -70,6 +74,7 @@ pub struct CharterComment {
 
 /// A function lead's endorsement.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Endorsement {
     /// Who.
     pub person: PersonId,
@@ -81,6 +86,7 @@ pub struct Endorsement {
 
 /// A PM's acknowledgment of the version in force.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Acknowledgment {
     /// Who.
     pub person: PersonId,
@@ -90,6 +96,7 @@ pub struct Acknowledgment {
 
 /// One version of the charter.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CharterVersion {
     /// Stable id.
     pub id: CharterVersionId,

@@ -7,6 +7,7 @@ use crate::id::{AccountId, CommitmentId, MeetingId, PersonId};
 
 /// What was promised.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum CommitmentKind {
     /// A feature or capability.
@@ -33,6 +34,7 @@ impl CommitmentKind {
 
 /// Where a commitment stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum CommitmentState {
     /// Said, not yet approved by a PM lead.
@@ -70,6 +72,7 @@ pub struct AlreadyDecided(pub CommitmentState);
 
 /// Something about the product's future said to a customer.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Commitment {
     /// Stable id.
     pub id: CommitmentId,

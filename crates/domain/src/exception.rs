@@ -10,6 +10,7 @@ use crate::record::RecordRef;
 
 /// Where an exception stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ExceptionState {
     /// Asked, waiting for the approver.
@@ -33,6 +34,7 @@ impl ExceptionState {
 
 /// A named rule set aside for one record.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Exception {
     /// Stable id.
     pub id: ExceptionId,

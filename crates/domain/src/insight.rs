@@ -8,6 +8,7 @@ use crate::id::{AccountId, InsightId, MeetingId, PersonId};
 /// The essay's three reasons a PM needs customers: "context on the use of
 /// their products, input on futures and feedback on performance".
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum InsightKind {
     /// How and where the product is used.
@@ -38,6 +39,7 @@ impl InsightKind {
 
 /// What a PM learned from a customer.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Insight {
     /// Stable id.
     pub id: InsightId,

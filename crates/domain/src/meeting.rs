@@ -8,6 +8,7 @@ use crate::id::{AccountId, Email, MeetingId, PersonId, RequestId};
 /// An attendee's answer to the invitation, as calendars record it
 /// (`PARTSTAT`). Only a decline means they were not there.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ResponseStatus {
     /// Said yes.
@@ -62,6 +63,7 @@ impl ResponseStatus {
 
 /// Someone invited to a meeting.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Attendee {
     /// Lower-case address.
     pub email: Email,
@@ -75,6 +77,7 @@ pub struct Attendee {
 
 /// How accord learned of a meeting.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum MeetingSource {
     /// Planned through accord (UI or API) before it happened: a `deny`
@@ -106,6 +109,7 @@ impl MeetingSource {
 
 /// A visit or call with a customer account.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Meeting {
     /// Stable id.
     pub id: MeetingId,

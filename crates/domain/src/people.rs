@@ -10,6 +10,7 @@ use crate::id::{Email, ExternalRef, InvalidValue, PersonId, TeamId};
 /// What a person does in the relationship; it decides what they may do in
 /// accord and which side of the relationship they count on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Product manager.
@@ -108,6 +109,7 @@ impl FromStr for Role {
 
 /// Which side of the relationship a team is on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum TeamKind {
     /// A product management team, led by a PM lead.
@@ -131,6 +133,7 @@ impl TeamKind {
 
 /// A team: the unit signals are aggregated over, with its leader.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Team {
     /// Stable id.
     pub id: TeamId,
@@ -144,6 +147,7 @@ pub struct Team {
 
 /// A person in the organisation.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Person {
     /// Stable id.
     pub id: PersonId,

@@ -10,6 +10,7 @@ use crate::id::InvalidValue;
 
 /// The records a playbook rule can apply to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RecordKind {
     /// An engagement request (a rep asking for a PM).
@@ -76,6 +77,7 @@ impl FromStr for RecordKind {
 
 /// One record, by kind and id.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RecordRef {
     /// What kind of record.
     pub kind: RecordKind,

@@ -29,6 +29,7 @@ use crate::id::{
 /// Why a PM is asked in, in the essay's words: "clarification, direction
 /// and vision".
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Purpose {
     /// Clarify what the product does or how it fits.
@@ -67,6 +68,7 @@ impl FromStr for Purpose {
 
 /// Whether an engagement type is product work or sales support.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Category {
     /// Vision or direction presentations, roadmap briefings, RFP sections,
@@ -89,6 +91,7 @@ impl Category {
 
 /// Where an engagement request stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RequestState {
     /// Waiting for the PM's answer.
@@ -196,6 +199,7 @@ impl FromStr for RequestState {
 
 /// What someone does to a request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RequestAction {
     /// The assigned PM accepts.
@@ -262,6 +266,7 @@ pub struct TransitionError {
 
 /// Where a redirected request was sent.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "to", rename_all = "snake_case")]
 pub enum RedirectTarget {
     /// A better-fitting engagement type (e.g. a demo → sales engineering).
@@ -285,6 +290,7 @@ pub enum RedirectTarget {
 
 /// A rep's request for a PM on an opportunity.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EngagementRequest {
     /// Stable id.
     pub id: RequestId,
@@ -324,6 +330,7 @@ pub struct EngagementRequest {
 
 /// One step in a request's history.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StateChange {
     /// The request.
     pub request: RequestId,

@@ -10,6 +10,7 @@ use crate::id::{AlertId, PersonId, ReviewId, SignalId};
 
 /// How a measured value compares with its signal's thresholds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum SignalStatus {
     /// Too few records in the window to say anything.
@@ -42,6 +43,7 @@ impl fmt::Display for SignalStatus {
 
 /// Which way a signal goes bad.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Direction {
     /// Higher is worse (sales-support share, denial rate).
@@ -78,6 +80,7 @@ pub fn classify(
 
 /// A signal measured for one subject over one window.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SignalValue {
     /// The playbook signal.
     pub signal: SignalId,
@@ -101,6 +104,7 @@ pub struct SignalValue {
 
 /// Where an alert stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AlertState {
     /// The signal is at `act` (or has not recovered for a full window).
@@ -124,6 +128,7 @@ impl AlertState {
 
 /// A signal at `act` for one subject, addressed to the two team leaders.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Alert {
     /// Stable id.
     pub id: AlertId,
@@ -151,6 +156,7 @@ pub struct Alert {
 
 /// What a review decided.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ReviewOutcome {
     /// The rules stand; the pattern is explained or will be fixed.
@@ -179,6 +185,7 @@ impl ReviewOutcome {
 /// respective team leaders to sit down and revisit their rules of
 /// engagement".
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Review {
     /// Stable id.
     pub id: ReviewId,

@@ -25,6 +25,7 @@ use crate::{Service, record};
 
 /// A new account.
 #[derive(Clone, Debug, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewUser {
     /// Their address (an existing, imported person gets a password).
     pub email: String,

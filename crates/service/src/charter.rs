@@ -15,6 +15,7 @@ use crate::{Caller, Service, record};
 
 /// The charter as a person sees it.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CharterView {
     /// The ratified version in force, if any.
     pub in_force: Option<CharterVersion>,

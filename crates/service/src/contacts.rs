@@ -23,6 +23,7 @@ use crate::{Service, facts, record};
 
 /// An attendee as written.
 #[derive(Clone, Debug, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewAttendee {
     /// Their address.
     pub email: String,
@@ -33,6 +34,7 @@ pub struct NewAttendee {
 
 /// A customer contact logged after it happened, or planned before.
 #[derive(Clone, Debug, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewMeeting {
     /// An id chosen by the client (to ask for an exception first).
     pub id: Option<MeetingId>,
@@ -56,6 +58,7 @@ pub struct NewMeeting {
 
 /// A stored record with what the playbook said about it.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Decided<T> {
     /// The record.
     pub record: T,
@@ -336,6 +339,7 @@ impl Service {
 
 /// A PM's request for customer time.
 #[derive(Clone, Debug, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewAccess {
     /// The customer.
     pub account: AccountId,
@@ -349,6 +353,7 @@ pub struct NewAccess {
 
 /// The owner's answer to an access request.
 #[derive(Clone, Debug, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "answer", rename_all = "snake_case")]
 pub enum AccessAnswer {
     /// Yes.
@@ -558,6 +563,7 @@ impl Service {
 
 /// A commitment, as logged.
 #[derive(Clone, Debug, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewCommitment {
     /// The customer.
     pub account: AccountId,
@@ -580,6 +586,7 @@ pub struct NewCommitment {
 
 /// A captured insight.
 #[derive(Clone, Debug, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewInsight {
     /// The customer.
     pub account: AccountId,

@@ -8,6 +8,7 @@ use serde::Serialize;
 
 /// A field that failed validation, and why.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FieldError {
     /// The field, as the API names it (`needed_at`, `attendees[2].email`).
     pub field: String,

@@ -17,6 +17,7 @@ use crate::{Service, facts};
 
 /// A draft record to evaluate.
 #[derive(Clone, Debug, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "record", rename_all = "snake_case")]
 pub enum Draft {
     /// An engagement request.

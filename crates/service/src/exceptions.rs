@@ -16,6 +16,7 @@ use crate::{Service, record};
 
 /// An exception asked for.
 #[derive(Clone, Debug, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewException {
     /// The rule to set aside.
     pub rule: String,

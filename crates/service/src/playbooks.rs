@@ -11,6 +11,7 @@ use crate::{ActivePlaybook, Caller, Service, record};
 
 /// A playbook version as listed.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VersionInfo {
     /// Its number.
     pub version: i64,
@@ -26,6 +27,7 @@ pub struct VersionInfo {
 
 /// A unified diff between two versions.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PlaybookDiff {
     /// From this version.
     pub from: i64,

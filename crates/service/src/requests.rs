@@ -24,6 +24,7 @@ use crate::{Service, facts, record};
 
 /// A new engagement request, as the requester writes it.
 #[derive(Clone, Debug, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewRequest {
     /// An id chosen by the client, so that an exception can be asked for
     /// the request before it exists (after a `deny`).
@@ -47,6 +48,7 @@ pub struct NewRequest {
 
 /// What happened to a request, with what the playbook said.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RequestOutcome {
     /// The request as stored.
     pub request: EngagementRequest,
@@ -58,6 +60,7 @@ pub struct RequestOutcome {
 
 /// A request with everything around it.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RequestView {
     /// The request.
     pub request: EngagementRequest,
@@ -73,6 +76,7 @@ pub struct RequestView {
 
 /// Something done to a request.
 #[derive(Clone, Debug, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum RequestCommand {
     /// The PM says yes.

@@ -13,6 +13,7 @@ use uuid::Uuid;
 
 /// What an upsert did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Upserted {
     /// A new record.
@@ -28,6 +29,7 @@ pub enum Upserted {
 
 /// One page of a list, newest or first by the list's order.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Page<T> {
     /// The items.
     pub items: Vec<T>,
@@ -71,6 +73,7 @@ impl PageRequest {
 
 /// Who did something, for the audit log.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Actor {
     /// The person, when it was one.
     pub id: Option<PersonId>,
@@ -106,6 +109,7 @@ impl Actor {
 
 /// An audit entry to append.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewAudit {
     /// When.
     pub at: DateTime<Utc>,
@@ -125,6 +129,7 @@ pub struct NewAudit {
 
 /// An entry of the append-only audit log.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditEntry {
     /// Position in the log, from 1.
     pub seq: i64,
@@ -167,6 +172,7 @@ pub struct AuditFilter {
 
 /// A stored rule decision: what the playbook said about one record.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DecisionRecord {
     /// Stable id.
     pub id: DecisionId,
@@ -199,6 +205,7 @@ pub struct DecisionFilter {
 
 /// A stored playbook version.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PlaybookVersion {
     /// 1, 2, 3, ...
     pub version: i64,
@@ -215,6 +222,7 @@ pub struct PlaybookVersion {
 /// What the contact rules and signals need to know about a meeting,
 /// computed once when it is stored.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ContactFlags {
     /// The account's relationship owner when the meeting was recorded.
     pub owner: Option<PersonId>,
@@ -230,6 +238,7 @@ pub struct ContactFlags {
 
 /// A meeting as stored.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StoredMeeting {
     /// The meeting.
     pub meeting: Meeting,
@@ -271,6 +280,7 @@ pub struct PeopleFilter {
 
 /// An API token (its hash is stored, never the token).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiToken {
     /// Stable id.
     pub id: Uuid,
@@ -288,6 +298,7 @@ pub struct ApiToken {
 
 /// A webhook subscription.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Webhook {
     /// Stable id.
     pub id: Uuid,
@@ -316,6 +327,7 @@ impl Webhook {
 
 /// An event in the outbox.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OutboxEvent {
     /// Stable id (the envelope's `id`).
     pub id: Uuid,
@@ -329,6 +341,7 @@ pub struct OutboxEvent {
 
 /// Where one event's delivery to one webhook stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DeliveryState {
     /// Waiting for its next attempt.
@@ -352,6 +365,7 @@ impl DeliveryState {
 
 /// One event's delivery to one webhook.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Delivery {
     /// Stable id.
     pub id: Uuid,

@@ -13,6 +13,7 @@ use crate::signal::Direction;
 
 /// What a signal is measured for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum SubjectKind {
     /// Each PM (people with the pm or pm_lead role).
@@ -102,6 +103,7 @@ pub enum Unit {
 
 /// A built-in metric.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Metric {
     /// Share of PM engagement hours spent on sales-support types.

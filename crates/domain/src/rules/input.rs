@@ -19,6 +19,7 @@ use crate::rules::facts::{Fact, FactSource};
 
 /// A person as the rules see them.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct PersonFacts {
     /// Their address (empty when nobody).
@@ -52,6 +53,7 @@ impl PersonFacts {
 
 /// An account as the rules see it.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct AccountFacts {
     /// Its name.
@@ -81,6 +83,7 @@ impl AccountFacts {
 
 /// The deal a request is for.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct OpportunityFacts {
     /// Its name.
@@ -91,6 +94,7 @@ pub struct OpportunityFacts {
 
 /// Who asked for a PM.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct RequesterFacts {
     /// Their address.
@@ -119,6 +123,7 @@ impl Default for RequesterFacts {
 
 /// An engagement request as the rules see it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct RequestInput {
     /// The engagement type's id (must be in the catalog).
@@ -167,6 +172,7 @@ impl Default for RequestInput {
 
 /// Where a meeting came from, as the rules see it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum MeetingOrigin {
     /// Planned through accord before it happens: a deny refuses it.
@@ -191,6 +197,7 @@ impl MeetingOrigin {
 
 /// A customer contact as the rules see it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct MeetingInput {
     /// Its title.
@@ -231,6 +238,7 @@ impl Default for MeetingInput {
 
 /// A commitment as the rules see it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct CommitmentInput {
     /// Feature, date, price or other.
@@ -265,6 +273,7 @@ impl Default for CommitmentInput {
 
 /// An access request as the rules see it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct AccessInput {
     /// Discovery, feedback or validation.
@@ -300,6 +309,7 @@ impl Default for AccessInput {
 
 /// One record of any kind, as the rules see it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Input {
     /// An engagement request.

@@ -43,6 +43,7 @@ use input::{AccessFacts, CommitmentFacts, Input, InputError, MeetingFacts, Reque
 /// What a rule, or a whole decision, says about a record. Ordered by
 /// precedence: a greater effect wins.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Effect {
     /// No rule matched.
@@ -108,6 +109,7 @@ impl FromStr for Effect {
 
 /// One rule that matched a record.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RuleMatch {
     /// The rule.
     pub rule: RuleId,
@@ -128,6 +130,7 @@ pub struct RuleMatch {
 
 /// What the playbook says about one record.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Decision {
     /// The record kind.
     pub kind: RecordKind,
