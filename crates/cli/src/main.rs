@@ -6,6 +6,7 @@
 //! input (a playbook that does not check), 3 anything else.
 
 mod cmd;
+mod config;
 mod db;
 mod render;
 
@@ -19,8 +20,14 @@ use clap::{Parser, Subcommand};
 #[command(name = "accord", version, about, max_term_width = 100)]
 struct Cli {
     /// The database: sqlite://PATH (created if absent) or postgres://USER@HOST/DB.
-    #[arg(long, global = true, env = "ACCORD_DATABASE_URL", default_value = accord_store::DEFAULT_URL, hide_env_values = true)]
-    db: String,
+    /// Default: ACCORD_DATABASE_URL, else database_url in accord.toml, else
+    /// sqlite://accord.db.
+    #[arg(long, global = true)]
+    db: Option<String>,
+
+    /// The configuration file (default: ./accord.toml when it exists).
+    #[arg(long, global = true)]
+    config: Option<std::path::PathBuf>,
 
     #[command(subcommand)]
     command: Command,
@@ -36,14 +43,48 @@ enum Command {
     /// Inspect the audit log.
     #[command(subcommand)]
     Audit(cmd::audit::AuditCommand),
+    /// Serve the web UI and the JSON API.
+    Serve {
+        /// Where to listen (default: bind in the configuration, 127.0.0.1:8080).
+        #[arg(long)]
+        bind: Option<String>,
+    },
+    /// Manage accounts.
+    #[command(subcommand)]
+    User(cmd::user::UserCommand),
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(cmd::user::TokenCommand),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let bind = match &cli.command {
+        Command::Serve { bind } => bind.clone(),
+        _ => None,
+    };
+    let cfg = || {
+        config::Config::load(
+            cli.config.as_deref(),
+            config::Overrides {
+                database_url: cli.db.clone(),
+                bind: bind.clone(),
+            },
+        )
+    };
     let result = match cli.command {
         Command::Playbook(c) => cmd::playbook::run(c),
-        Command::Migrate => block_on(cmd::migrate::run(&cli.db)),
-        Command::Audit(c) => block_on(cmd::audit::run(c, &cli.db)),
+        command => cfg().and_then(|cfg| {
+            init_logging(&cfg, matches!(command, Command::Serve { .. }));
+            match command {
+                Command::Migrate => block_on(cmd::migrate::run(&cfg.database_url)),
+                Command::Audit(c) => block_on(cmd::audit::run(c, &cfg.database_url)),
+                Command::Serve { .. } => block_on(cmd::serve::run(&cfg)),
+                Command::User(c) => block_on(cmd::user::user(c, &cfg)),
+                Command::Token(c) => block_on(cmd::user::token(c, &cfg)),
+                Command::Playbook(_) => Ok(ExitCode::SUCCESS),
+            }
+        }),
     };
     match result {
         Ok(code) => code,
@@ -52,6 +93,20 @@ fn main() -> ExitCode {
             ExitCode::from(3)
         }
     }
+}
+
+/// Structured logs on stderr: `info` for the server, warnings only for
+/// one-shot commands (whose output is their result). `RUST_LOG` wins.
+fn init_logging(cfg: &config::Config, server: bool) {
+    let default = if server { cfg.log.as_str() } else { "warn" };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .or_else(|_| tracing_subscriber::EnvFilter::try_new(default))
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .try_init();
 }
 
 /// Runs an async command on a multi-threaded runtime.

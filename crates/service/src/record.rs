@@ -15,7 +15,9 @@ pub fn to_json<T: Serialize>(v: &T) -> serde_json::Value {
     serde_json::to_value(v).unwrap_or(serde_json::Value::Null)
 }
 
-/// Appends an audit entry.
+/// Appends an audit entry. (Its fields are the arguments, in the order an
+/// entry reads: when, who, what, which record, before, after.)
+#[allow(clippy::too_many_arguments)]
 pub async fn audit<B: Serialize, A: Serialize>(
     tx: &mut dyn Tx,
     at: DateTime<Utc>,
