@@ -326,6 +326,9 @@ pub struct EngagementRequest {
     pub outcome: Option<String>,
     /// PM hours spent, once done: the unit of the sales-support share.
     pub hours: Option<f64>,
+    /// When it was done (the signals' window counts completions by it).
+    #[serde(default)]
+    pub completed_at: Option<DateTime<Utc>>,
 }
 
 /// One step in a request's history.

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use accord_store::sql::{Dialect, SqlStore};
 use accord_store::{EngineKind, Store, StoreError};
-use sqlx::{Connection, Row};
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions};
+use sqlx::{Connection, Row};
 
 /// The schema's migrations, embedded in the binary.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -46,10 +46,9 @@ pub async fn open(url: &str) -> Result<Opened, StoreError> {
     let probe = tokio_timeout(Duration::from_secs(10), PgConnection::connect_with(&opts))
         .await
         .map_err(|e| StoreError::Unavailable(format!("cannot connect to {where_}: {e}")))?;
-    probe
-        .close()
-        .await
-        .map_err(|e| StoreError::Unavailable(format!("cannot connect to {where_}: {}", first_line(&e))))?;
+    probe.close().await.map_err(|e| {
+        StoreError::Unavailable(format!("cannot connect to {where_}: {}", first_line(&e)))
+    })?;
     let pool = PgPoolOptions::new()
         .max_connections(16)
         .acquire_timeout(Duration::from_secs(10))

@@ -63,6 +63,11 @@ impl From<sqlx::Error> for StoreError {
                         let code = db.code().map(|c| c.into_owned()).unwrap_or_default();
                         if code == "5" || code == "6" || msg.contains("database is locked") {
                             StoreError::Unavailable(msg)
+                        } else if code.len() == 5 && code.starts_with("22") {
+                            // PostgreSQL's class 22, data exceptions: the
+                            // input cannot be stored (a NUL in a text, a
+                            // number out of range) — the caller's fault.
+                            StoreError::Invalid(msg)
                         } else if code == "40001" || code == "40P01" {
                             StoreError::Conflict(format!("concurrent update, try again ({msg})"))
                         } else {

@@ -11,6 +11,7 @@ pub mod audit;
 mod error;
 pub mod model;
 pub mod ops;
+pub mod rollup;
 pub mod sql;
 mod url;
 
@@ -20,7 +21,7 @@ use async_trait::async_trait;
 
 pub use error::StoreError;
 pub use model::*;
-pub use ops::{AuthOps, GovOps, OrgOps, OutboxOps, RequestFilter, Result, Tx, WorkOps};
+pub use ops::{AuthOps, GovOps, OrgOps, OutboxOps, RequestFilter, Result, SignalOps, Tx, WorkOps};
 pub use url::{DEFAULT_URL, EngineKind, redact};
 
 /// A database accord runs on.

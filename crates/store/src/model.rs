@@ -297,7 +297,11 @@ pub struct ApiToken {
 }
 
 /// A webhook subscription.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// The secret signs every delivery: it is never serialized (no API response,
+/// audit entry or log carries it) and `Debug` hides it; it is shown once,
+/// when the subscription is created.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Webhook {
     /// Stable id.
@@ -305,6 +309,8 @@ pub struct Webhook {
     /// Where events are POSTed.
     pub url: String,
     /// The HMAC secret.
+    #[serde(skip_serializing, default)]
+    #[cfg_attr(feature = "openapi", schema(ignore))]
     pub secret: String,
     /// The event types it wants (`request.created`, ...; `*` for all).
     pub events: Vec<String>,
@@ -316,6 +322,21 @@ pub struct Webhook {
     pub created_by: Option<PersonId>,
     /// When.
     pub created_at: DateTime<Utc>,
+}
+
+impl std::fmt::Debug for Webhook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Webhook")
+            .field("id", &self.id)
+            .field("url", &self.url)
+            .field("secret", &"***")
+            .field("events", &self.events)
+            .field("format", &self.format)
+            .field("active", &self.active)
+            .field("created_by", &self.created_by)
+            .field("created_at", &self.created_at)
+            .finish()
+    }
 }
 
 impl Webhook {
@@ -387,4 +408,24 @@ pub struct Delivery {
     pub delivered_at: Option<DateTime<Utc>>,
     /// When it was created.
     pub created_at: DateTime<Utc>,
+    /// When the last attempt was made.
+    pub last_attempt_at: Option<DateTime<Utc>>,
+    /// When the current run of attempts began (its creation, or the last
+    /// redelivery): the dead-after bound counts from here.
+    pub retry_from: DateTime<Utc>,
+}
+
+/// The result of one delivery attempt, as recorded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Attempt {
+    /// Delivered, pending again (a retry at `next_attempt_at`), or dead.
+    pub state: DeliveryState,
+    /// The receiver's HTTP status, if it answered.
+    pub status: Option<i64>,
+    /// What went wrong, if anything.
+    pub error: Option<String>,
+    /// When to try again (for a pending delivery).
+    pub next_attempt_at: DateTime<Utc>,
+    /// When the attempt was made.
+    pub at: DateTime<Utc>,
 }

@@ -159,6 +159,16 @@ pub trait WorkOps: Send {
     /// whatever id it is given; that id is returned.
     async fn upsert_calendar_meeting(&mut self, m: &StoredMeeting)
     -> Result<(MeetingId, Upserted)>;
+    /// [`WorkOps::upsert_calendar_meeting`] for many occurrences at once:
+    /// one query finds the stored ones, the new ones are inserted many rows
+    /// a statement, changed ones are replaced one by one. Returns each
+    /// meeting's id and outcome, in the order given. When one occurrence
+    /// is given twice, its newest copy counts and the other is `Stale`
+    /// (`Unchanged` when the two are the same).
+    async fn upsert_calendar_meetings(
+        &mut self,
+        ms: &[StoredMeeting],
+    ) -> Result<Vec<(MeetingId, Upserted)>>;
     /// A meeting by id.
     async fn get_meeting(&mut self, id: MeetingId) -> Result<StoredMeeting>;
     /// Meetings, latest start first.
@@ -243,6 +253,9 @@ pub trait WorkOps: Send {
 pub trait GovOps: Send {
     /// Stores a decision (and one row per matched rule).
     async fn insert_decision(&mut self, d: &DecisionRecord) -> Result<()>;
+    /// Stores many decisions (and their matched rules), many rows a
+    /// statement: the bulk path of imports.
+    async fn insert_decisions(&mut self, ds: &[DecisionRecord]) -> Result<()>;
     /// The decisions about one record, oldest first.
     async fn decisions_for(&mut self, record: RecordRef) -> Result<Vec<DecisionRecord>>;
     /// Decisions, newest first.
@@ -414,25 +427,30 @@ pub trait OutboxOps: Send {
     async fn insert_event(&mut self, e: &OutboxEvent) -> Result<()>;
     /// An event by id.
     async fn get_event(&mut self, id: Uuid) -> Result<OutboxEvent>;
-    /// Claims up to `limit` deliveries due at `now` for `lease` (others
-    /// skip them until it runs out), oldest first, with their event and
-    /// subscription.
+    /// Claims up to `limit` deliveries due at `now` for `lease`, oldest
+    /// first, with their event and subscription, under the claim token
+    /// `lease_id`. Other servers skip them until the lease runs out (on
+    /// PostgreSQL the rows are picked with `FOR UPDATE SKIP LOCKED`, so two
+    /// servers claiming at once get different rows); a server killed
+    /// mid-delivery leaves its claims to be taken again when it does.
+    /// Call it in a write transaction of its own and commit at once.
     async fn claim_deliveries(
         &mut self,
+        lease_id: Uuid,
         now: DateTime<Utc>,
         lease: chrono::Duration,
         limit: i64,
     ) -> Result<Vec<(Delivery, OutboxEvent, Webhook)>>;
-    /// Records an attempt's result: delivered, retried at `next`, or dead.
+    /// Records an attempt's result, if the claim `lease_id` still holds the
+    /// delivery; returns whether it did. A server whose lease ran out (and
+    /// whose delivery another server took over) records nothing, so an
+    /// outcome is never overwritten by a stale one.
     async fn finish_delivery(
         &mut self,
         id: Uuid,
-        state: DeliveryState,
-        status: Option<i64>,
-        error: Option<&str>,
-        next: DateTime<Utc>,
-        at: DateTime<Utc>,
-    ) -> Result<()>;
+        lease_id: Uuid,
+        attempt: &Attempt,
+    ) -> Result<bool>;
     /// A delivery by id.
     async fn get_delivery(&mut self, id: Uuid) -> Result<Delivery>;
     /// Deliveries, newest first, optionally in one state.
@@ -441,14 +459,73 @@ pub trait OutboxOps: Send {
         state: Option<DeliveryState>,
         page: &PageRequest,
     ) -> Result<Page<Delivery>>;
-    /// Puts a dead (or delivered) delivery back to pending, due at `now`.
+    /// Puts a dead (or delivered) delivery back to pending, due at `now`;
+    /// its dead-after bound counts from `now` again.
     async fn redeliver(&mut self, id: Uuid, now: DateTime<Utc>) -> Result<()>;
+}
+
+/// What signals are computed from: roll-ups and window aggregates. Days are
+/// inclusive (`first..=last`), times half-open (`[start, end)`).
+#[async_trait]
+pub trait SignalOps: Send {
+    /// PM customer contacts by PM and owner, summed over the days.
+    async fn contact_aggregates(
+        &mut self,
+        first: NaiveDate,
+        last: NaiveDate,
+    ) -> Result<Vec<crate::rollup::ContactAggregate>>;
+    /// Customer contacts (all, and with a PM) over the days.
+    async fn contact_totals(
+        &mut self,
+        first: NaiveDate,
+        last: NaiveDate,
+    ) -> Result<crate::rollup::ContactTotals>;
+    /// Requests completed in `[start, end)`, by PM, requester and type.
+    async fn done_requests(
+        &mut self,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> Result<Vec<crate::rollup::DoneAggregate>>;
+    /// Requests created in `[start, end)`, by requester, PM and stage, with
+    /// how many `flagged_by` matched.
+    async fn created_requests(
+        &mut self,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        flagged_by: &str,
+    ) -> Result<Vec<crate::rollup::CreatedAggregate>>;
+    /// Access requests answered in `[start, end)`.
+    async fn answered_access(
+        &mut self,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> Result<Vec<crate::rollup::AccessAggregate>>;
+    /// Commitments made in `[start, end)`.
+    async fn commitments_made(
+        &mut self,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> Result<Vec<crate::rollup::CommitmentRow>>;
+    /// Each rule's blocking matches and granted exceptions in `[start, end)`.
+    async fn rule_aggregates(
+        &mut self,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> Result<Vec<crate::rollup::RuleAggregate>>;
+    /// Recorded `deny`s in `[start, end)`, latest first, at most `limit`, and
+    /// how many there are.
+    async fn violations(
+        &mut self,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<(Vec<crate::rollup::ViolationRow>, i64)>;
 }
 
 /// A unit of work: every area's operations, committed or rolled back
 /// together.
 #[async_trait]
-pub trait Tx: OrgOps + WorkOps + GovOps + AuthOps + OutboxOps + Send {
+pub trait Tx: OrgOps + WorkOps + GovOps + AuthOps + OutboxOps + SignalOps + Send {
     /// Makes every change permanent.
     async fn commit(self: Box<Self>) -> Result<()>;
     /// Discards every change (dropping the transaction does too).

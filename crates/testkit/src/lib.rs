@@ -122,6 +122,34 @@ impl TestDb {
         self.store.engine()
     }
 
+    /// Runs raw SQL (several statements allowed) on a connection of its
+    /// own, beside the store: for tests that must reach under the storage
+    /// interface, say to make the database refuse a row with a trigger.
+    pub async fn execute(&self, sql: &str) {
+        let sql = sqlx::AssertSqlSafe(sql.to_owned());
+        let result = match self.engine() {
+            EngineKind::Sqlite => match sqlx::SqlitePool::connect(&self.url).await {
+                Ok(pool) => {
+                    let r = sqlx::raw_sql(sql).execute(&pool).await.map(drop);
+                    pool.close().await;
+                    r
+                }
+                Err(e) => Err(e),
+            },
+            EngineKind::Postgres => match sqlx::PgPool::connect(&self.url).await {
+                Ok(pool) => {
+                    let r = sqlx::raw_sql(sql).execute(&pool).await.map(drop);
+                    pool.close().await;
+                    r
+                }
+                Err(e) => Err(e),
+            },
+        };
+        if let Err(e) = result {
+            panic!("cannot run SQL on the test database {}: {e}", self.url);
+        }
+    }
+
     /// Closes the database and removes it.
     pub async fn finish(mut self) {
         self.store.close().await;

@@ -223,7 +223,7 @@ const INFO: [MetricInfo; 9] = [
         direction: Direction::Below,
         subjects: &[S::Pm, S::PmTeam, S::Organisation],
         numerator: "PM customer contacts in the window (per PM for teams)",
-        denominator: "the window's length in months of 30 days (sample: the PM's weeks of tenure in the window)",
+        denominator: "the window's length in months of 30 days (the sample is the window's length in weeks)",
     },
     MetricInfo {
         metric: Metric::InsightCapture,
@@ -304,6 +304,26 @@ mod tests {
         for m in Metric::ALL {
             assert_eq!(m.info().metric, m);
             assert_eq!(m.as_str().parse::<Metric>().unwrap(), m);
+        }
+    }
+
+    #[test]
+    fn the_readme_defines_every_metric_as_the_code_does() {
+        let readme =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md"))
+                .unwrap();
+        for m in Metric::ALL {
+            let info = m.info();
+            let row = format!(
+                "| `{}` | {} | {} |",
+                m.as_str(),
+                info.numerator,
+                info.denominator
+            );
+            assert!(
+                readme.contains(&row),
+                "the README's signal table lacks or differs on:\n{row}"
+            );
         }
     }
 }

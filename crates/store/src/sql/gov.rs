@@ -8,14 +8,14 @@ use accord_domain::id::{
     AlertId, CharterVersionId, ClauseId, DecisionId, PersonId, ReviewId, SignalId,
 };
 use accord_domain::record::{RecordKind, RecordRef};
-use accord_domain::rules::Decision;
+use accord_domain::rules::{Decision, RuleMatch};
 use accord_domain::signal::{Alert, AlertState, Review, ReviewOutcome, SignalStatus, SignalValue};
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::QueryBuilder;
 
 use super::{
-    RowExt, SqlTx, encode_cursor, from_json, id_cursor, json, now, page_of, parse_enum, parse_with,
-    sql_impl,
+    ROWS_PER_STATEMENT, RowExt, SqlTx, encode_cursor, from_json, id_cursor, json, now, page_of,
+    parse_enum, parse_with, pipelined, shaped_chunks, sql_impl,
 };
 use crate::audit::entry_hash;
 use crate::model::{
@@ -148,29 +148,54 @@ fn charter_version(r: &impl RowExt) -> Result<CharterVersion> {
 
 sql_impl!(GovOps, SqlTx {
     async fn insert_decision(&mut self, d: &DecisionRecord) -> Result<()> {
-        let at = micros(d.at);
-        sqlx::query("INSERT INTO decisions (id, record_kind, record_id, effect, matched, playbook_version, at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
-            .bind(d.id.0)
-            .bind(d.record.kind.as_str())
-            .bind(d.record.id)
-            .bind(d.decision.effect.as_str())
-            .bind(json(&d.decision.matched)?)
-            .bind(d.playbook_version)
-            .bind(at)
-            .execute(&mut *self.tx)
-            .await?;
-        for m in &d.decision.matched {
-            sqlx::query("INSERT INTO decision_rules (decision_id, rule_id, effect, applied, excepted, at) VALUES ($1, $2, $3, $4, $5, $6)")
-                .bind(d.id.0)
-                .bind(m.rule.as_str())
-                .bind(m.effect.as_str())
-                .bind(m.applied.as_str())
-                .bind(m.excepted)
-                .bind(at)
-                .execute(&mut *self.tx)
-                .await?;
-        }
-        Ok(())
+        self.insert_decisions(std::slice::from_ref(d)).await
+    }
+
+    async fn insert_decisions(&mut self, ds: &[DecisionRecord]) -> Result<()> {
+        let rules: Vec<(&DecisionRecord, &RuleMatch)> = ds
+            .iter()
+            .flat_map(|d| d.decision.matched.iter().map(move |m| (d, m)))
+            .collect();
+        let mut jobs: Vec<Job<'_>> = shaped_chunks(ds, ROWS_PER_STATEMENT).into_iter().map(Job::Decisions).collect();
+        jobs.extend(shaped_chunks(&rules, ROWS_PER_STATEMENT).into_iter().map(Job::Rules));
+        pipelined(&mut *self.tx, &jobs, |job| match job {
+            Job::Decisions(chunk) => {
+                let mut q = QueryBuilder::<DB>::new("INSERT INTO decisions (id, record_kind, record_id, effect, matched, playbook_version, at) ");
+                let mut bad = None;
+                q.push_values(chunk.iter(), |mut b, d| {
+                    let matched = json(&d.decision.matched).unwrap_or_else(|e| {
+                        bad = Some(e);
+                        String::new()
+                    });
+                    b.push_bind(d.id.0)
+                        .push_bind(d.record.kind.as_str())
+                        .push_bind(d.record.id)
+                        .push_bind(d.decision.effect.as_str())
+                        .push_bind(matched)
+                        .push_bind(d.playbook_version)
+                        .push_bind(micros(d.at));
+                });
+                match bad {
+                    Some(e) => Err(e),
+                    None => Ok(q),
+                }
+            }
+            Job::Rules(chunk) => {
+                let mut q = QueryBuilder::<DB>::new("INSERT INTO decision_rules (decision_id, rule_id, effect, applied, excepted, at) ");
+                q.push_values(chunk.iter(), |mut b, (d, m)| {
+                    b.push_bind(d.id.0)
+                        .push_bind(m.rule.as_str())
+                        .push_bind(m.effect.as_str())
+                        .push_bind(m.applied.as_str())
+                        .push_bind(m.excepted)
+                        .push_bind(micros(d.at));
+                });
+                Ok(q)
+            }
+        })
+        .await?;
+        // The daily violation roll-ups, in the same transaction.
+        super::signals::rollup_decisions(self, ds).await
     }
 
     async fn decisions_for(&mut self, record: RecordRef) -> Result<Vec<DecisionRecord>> {
@@ -672,3 +697,8 @@ sql_impl!(GovOps, SqlTx {
         Ok(page_of(items, limit, |r| encode_cursor(&r.id.0.to_string())))
     }
 });
+/// A bulk statement of `insert_decisions`.
+enum Job<'a> {
+    Decisions(&'a [DecisionRecord]),
+    Rules(&'a [(&'a DecisionRecord, &'a RuleMatch)]),
+}

@@ -14,6 +14,7 @@ mod auth;
 mod gov;
 mod org;
 mod outbox;
+mod signals;
 mod work;
 
 use std::fmt;
@@ -277,6 +278,63 @@ pub(crate) fn page_of<T>(
     crate::Page { items, next }
 }
 
+/// Most rows one multi-row INSERT carries: with at most 19 values a row,
+/// a statement stays under SQLite's 32,766 variables (PostgreSQL allows
+/// 65,535). A power of two, for [`shaped_chunks`].
+pub(crate) const ROWS_PER_STATEMENT: usize = 1024;
+
+/// Splits rows into runs for multi-row statements: `max` rows at a time,
+/// then the rest in power-of-two runs (a remainder of 300 is 256, 32, 8
+/// and 4). Every statement then has one of a dozen shapes, which the
+/// connection's statement cache keeps prepared. Remainders of every length
+/// would each be parsed anew (a 19,000-variable INSERT takes about a
+/// millisecond to prepare) and fill the cache with large statements used
+/// once: on a long import, hundreds of megabytes.
+pub(crate) fn shaped_chunks<T>(items: &[T], max: usize) -> Vec<&[T]> {
+    let mut out = Vec::with_capacity(items.len() / max.max(1) + 12);
+    let mut rest = items;
+    while !rest.is_empty() {
+        let n = if rest.len() >= max {
+            max
+        } else {
+            // The largest power of two that fits.
+            1 << (usize::BITS - 1 - rest.len().leading_zeros())
+        };
+        let (run, tail) = rest.split_at(n.min(rest.len()));
+        out.push(run);
+        rest = tail;
+    }
+    out
+}
+
+/// Runs the statements `build` makes of `jobs`, in order, building the
+/// next while the database runs the current one: both engines execute on a
+/// thread of their own, so encoding and executing overlap. Bulk writes
+/// (imports, the demo) spend about as long on each.
+pub(crate) async fn pipelined<DB, J>(
+    conn: &mut DB::Connection,
+    jobs: &[J],
+    build: impl Fn(&J) -> Result<sqlx::QueryBuilder<DB>>,
+) -> Result<()>
+where
+    DB: Database,
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    DB::Arguments: sqlx::IntoArguments<DB>,
+{
+    let mut pending = jobs.first().map(&build).transpose()?;
+    let mut next = 1;
+    while let Some(mut q) = pending.take() {
+        let job = jobs.get(next);
+        next += 1;
+        let (done, built) = futures_util::join!(q.build().execute(&mut *conn), async {
+            job.map(&build).transpose()
+        });
+        done?;
+        pending = built?;
+    }
+    Ok(())
+}
+
 /// The current time, as stored (microseconds).
 pub(crate) fn now() -> DateTime<Utc> {
     crate::micros(Utc::now())
@@ -367,6 +425,22 @@ mod tests {
                 matches!(id_cursor(bad), Err(StoreError::Invalid(_))),
                 "{bad}"
             );
+        }
+    }
+
+    #[test]
+    fn chunks_come_in_a_few_shapes() {
+        let rows: Vec<u32> = (0..2400).collect();
+        let sizes: Vec<usize> = shaped_chunks(&rows, 1024).iter().map(|c| c.len()).collect();
+        assert_eq!(sizes, [1024, 1024, 256, 64, 32]);
+        let joined: Vec<u32> = shaped_chunks(&rows, 1024).concat();
+        assert_eq!(joined, rows);
+        assert_eq!(shaped_chunks(&rows[..1], 1024).len(), 1);
+        assert!(shaped_chunks::<u32>(&[], 1024).is_empty());
+        for n in 0..3000 {
+            for c in shaped_chunks(&rows[..n.min(2400)], 1024) {
+                assert!(c.len() == 1024 || c.len().is_power_of_two());
+            }
         }
     }
 

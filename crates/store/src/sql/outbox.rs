@@ -8,11 +8,11 @@ use uuid::Uuid;
 use super::{
     RowExt, SqlTx, encode_cursor, from_json, id_cursor, json, page_of, parse_enum, sql_impl,
 };
-use crate::model::{Delivery, DeliveryState, OutboxEvent, Page, PageRequest, Webhook};
+use crate::model::{Attempt, Delivery, DeliveryState, OutboxEvent, Page, PageRequest, Webhook};
 use crate::ops::OutboxOps;
 use crate::{Result, StoreError, micros};
 
-const DELIVERY_COLS: &str = "id, event_id, webhook_id, state, attempts, next_attempt_at, last_status, last_error, delivered_at, created_at";
+const DELIVERY_COLS: &str = "id, event_id, webhook_id, state, attempts, next_attempt_at, last_status, last_error, delivered_at, created_at, last_attempt_at, retry_from";
 
 fn webhook(r: &impl RowExt) -> Result<Webhook> {
     Ok(Webhook {
@@ -37,6 +37,7 @@ fn event(r: &impl RowExt) -> Result<OutboxEvent> {
 }
 
 fn delivery(r: &impl RowExt) -> Result<Delivery> {
+    let created_at = r.time("created_at")?;
     Ok(Delivery {
         id: r.uuid("id")?,
         event_id: r.uuid("event_id")?,
@@ -47,7 +48,10 @@ fn delivery(r: &impl RowExt) -> Result<Delivery> {
         last_status: r.opt_int("last_status")?,
         last_error: r.opt_text("last_error")?,
         delivered_at: r.opt_time("delivered_at")?,
-        created_at: r.time("created_at")?,
+        created_at,
+        last_attempt_at: r.opt_time("last_attempt_at")?,
+        // Rows from before the column existed count from their creation.
+        retry_from: r.opt_time("retry_from")?.unwrap_or(created_at),
     })
 }
 
@@ -142,7 +146,7 @@ sql_impl!(OutboxOps, SqlTx {
             .await?;
         let hooks = self.list_webhooks().await?;
         for w in hooks.iter().filter(|w| w.wants(&e.event_type)) {
-            sqlx::query("INSERT INTO webhook_deliveries (id, event_id, webhook_id, state, attempts, next_attempt_at, created_at) VALUES ($1, $2, $3, 'pending', 0, $4, $4)")
+            sqlx::query("INSERT INTO webhook_deliveries (id, event_id, webhook_id, state, attempts, next_attempt_at, created_at, retry_from) VALUES ($1, $2, $3, 'pending', 0, $4, $4, $4)")
                 .bind(Uuid::now_v7())
                 .bind(e.id)
                 .bind(w.id)
@@ -162,9 +166,13 @@ sql_impl!(OutboxOps, SqlTx {
         event(&row)
     }
 
-    async fn claim_deliveries(&mut self, now: DateTime<Utc>, lease: chrono::Duration, limit: i64) -> Result<Vec<(Delivery, OutboxEvent, Webhook)>> {
+    async fn claim_deliveries(&mut self, lease_id: Uuid, now: DateTime<Utc>, lease: chrono::Duration, limit: i64) -> Result<Vec<(Delivery, OutboxEvent, Webhook)>> {
         let now = micros(now);
         // Due: pending, its time has come, and nobody holds a live lease.
+        // The rows are picked first (PostgreSQL: locked, skipping rows
+        // another server is claiming right now), then leased by id — not
+        // with `UPDATE ... WHERE id IN (SELECT ... LIMIT ... FOR UPDATE SKIP
+        // LOCKED)`, which PostgreSQL may evaluate more than once.
         let select = format!(
             "SELECT id FROM webhook_deliveries WHERE state = 'pending' AND next_attempt_at <= $1 AND (locked_until IS NULL OR locked_until <= $1) ORDER BY next_attempt_at, id LIMIT $2{}",
             self.dialect.claim_lock
@@ -175,40 +183,69 @@ sql_impl!(OutboxOps, SqlTx {
             .fetch_all(&mut *self.tx)
             .await?;
         let ids = rows.iter().map(|r| r.uuid("id")).collect::<Result<Vec<_>>>()?;
-        let mut out = Vec::with_capacity(ids.len());
-        for id in ids {
-            sqlx::query("UPDATE webhook_deliveries SET locked_until = $2 WHERE id = $1")
-                .bind(id)
-                .bind(now + lease)
-                .execute(&mut *self.tx)
-                .await?;
-            let d = self.get_delivery(id).await?;
-            let e = self.get_event(d.event_id).await?;
-            let w = self.get_webhook(d.webhook_id).await?;
-            out.push((d, e, w));
+        if ids.is_empty() {
+            return Ok(Vec::new());
         }
-        Ok(out)
+        let mut q = QueryBuilder::<DB>::new("UPDATE webhook_deliveries SET locked_until = ");
+        q.push_bind(micros(now + lease)).push(", lease_id = ").push_bind(lease_id).push(" WHERE id IN (");
+        let mut list = q.separated(", ");
+        for id in &ids {
+            list.push_bind(*id);
+        }
+        q.push(format!(") RETURNING {DELIVERY_COLS}"));
+        let rows = q.build().fetch_all(&mut *self.tx).await?;
+        let mut claimed = rows.iter().map(delivery).collect::<Result<Vec<_>>>()?;
+        claimed.sort_by_key(|d| (d.next_attempt_at, d.id));
+
+        let mut q = QueryBuilder::<DB>::new("SELECT id, event_type, payload, occurred_at FROM outbox WHERE id IN (");
+        let mut list = q.separated(", ");
+        let mut event_ids: Vec<Uuid> = claimed.iter().map(|d| d.event_id).collect();
+        event_ids.sort();
+        event_ids.dedup();
+        for id in &event_ids {
+            list.push_bind(*id);
+        }
+        q.push(")");
+        let events = q
+            .build()
+            .fetch_all(&mut *self.tx)
+            .await?
+            .iter()
+            .map(|r| event(r).map(|e| (e.id, e)))
+            .collect::<Result<std::collections::HashMap<_, _>>>()?;
+        let hooks = self
+            .list_webhooks()
+            .await?
+            .into_iter()
+            .map(|w| (w.id, w))
+            .collect::<std::collections::HashMap<_, _>>();
+        claimed
+            .into_iter()
+            .map(|d| {
+                let e = events.get(&d.event_id).cloned().ok_or_else(|| StoreError::not_found("event", d.event_id))?;
+                let w = hooks.get(&d.webhook_id).cloned().ok_or_else(|| StoreError::not_found("webhook", d.webhook_id))?;
+                Ok((d, e, w))
+            })
+            .collect()
     }
 
-    async fn finish_delivery(&mut self, id: Uuid, state: DeliveryState, status: Option<i64>, error: Option<&str>, next: DateTime<Utc>, at: DateTime<Utc>) -> Result<()> {
-        let at = micros(at);
-        let done = sqlx::query("UPDATE webhook_deliveries SET state = $2, attempts = attempts + 1, last_status = $3, last_error = $4, next_attempt_at = $5, locked_until = NULL, delivered_at = CASE WHEN $2 = 'delivered' THEN $6 ELSE delivered_at END WHERE id = $1 RETURNING 1 AS affected")
+    async fn finish_delivery(&mut self, id: Uuid, lease_id: Uuid, a: &Attempt) -> Result<bool> {
+        let at = micros(a.at);
+        let done = sqlx::query("UPDATE webhook_deliveries SET state = $3, attempts = attempts + 1, last_status = $4, last_error = $5, next_attempt_at = $6, last_attempt_at = $7, locked_until = NULL, lease_id = NULL, delivered_at = CASE WHEN $3 = 'delivered' THEN $7 ELSE delivered_at END WHERE id = $1 AND lease_id = $2 RETURNING 1 AS affected")
             .bind(id)
-            .bind(state.as_str())
-            .bind(status)
-            .bind(error)
-            .bind(micros(next))
+            .bind(lease_id)
+            .bind(a.state.as_str())
+            .bind(a.status)
+            .bind(a.error.as_deref())
+            .bind(micros(a.next_attempt_at))
             .bind(at)
             .fetch_optional(&mut *self.tx)
             .await?;
-        if done.is_none() {
-            return Err(StoreError::not_found("delivery", id));
-        }
-        Ok(())
+        Ok(done.is_some())
     }
 
     async fn get_delivery(&mut self, id: Uuid) -> Result<Delivery> {
-        let row = sqlx::query("SELECT id, event_id, webhook_id, state, attempts, next_attempt_at, last_status, last_error, delivered_at, created_at FROM webhook_deliveries WHERE id = $1")
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {DELIVERY_COLS} FROM webhook_deliveries WHERE id = $1")))
             .bind(id)
             .fetch_optional(&mut *self.tx)
             .await?
@@ -232,7 +269,9 @@ sql_impl!(OutboxOps, SqlTx {
     }
 
     async fn redeliver(&mut self, id: Uuid, now: DateTime<Utc>) -> Result<()> {
-        let done = sqlx::query("UPDATE webhook_deliveries SET state = 'pending', next_attempt_at = $2, locked_until = NULL WHERE id = $1 RETURNING 1 AS affected")
+        // A live lease is left alone: the server holding it records its
+        // attempt as usual, and the delivery stays due.
+        let done = sqlx::query("UPDATE webhook_deliveries SET state = 'pending', next_attempt_at = $2, retry_from = $2 WHERE id = $1 RETURNING 1 AS affected")
             .bind(id)
             .bind(micros(now))
             .fetch_optional(&mut *self.tx)

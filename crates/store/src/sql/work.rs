@@ -1,6 +1,9 @@
 //! Engagement requests (and their history), meetings (and attendees),
 //! access requests, commitments, insights and exceptions.
 
+use std::borrow::Cow;
+use std::collections::HashMap;
+
 use accord_domain::access::{AccessPurpose, AccessRequest, AccessState};
 use accord_domain::commitment::{Commitment, CommitmentKind, CommitmentState};
 use accord_domain::exception::{Exception, ExceptionState};
@@ -17,14 +20,14 @@ use accord_domain::request::{
 use sqlx::QueryBuilder;
 
 use super::{
-    RowExt, SqlTx, encode_cursor, from_json, id_cursor, json, now, page_of, parse_enum, parse_with,
-    sql_impl,
+    ROWS_PER_STATEMENT, RowExt, SqlTx, encode_cursor, from_json, id_cursor, json, now, page_of,
+    parse_enum, parse_with, pipelined, shaped_chunks, sql_impl,
 };
 use crate::model::{ContactFlags, MeetingFilter, Page, PageRequest, StoredMeeting, Upserted};
 use crate::ops::{RequestFilter, WorkOps};
 use crate::{Result, StoreError, micros};
 
-const REQUEST_COLS: &str = "id, opportunity_id, account_id, requester_id, pm_id, engagement_type, purpose, briefing, needed_at, created_at, state, scheduled_at, reason, redirect, redirected_from, outcome, hours";
+const REQUEST_COLS: &str = "id, opportunity_id, account_id, requester_id, pm_id, engagement_type, purpose, briefing, needed_at, created_at, state, scheduled_at, reason, redirect, redirected_from, outcome, hours, completed_at";
 const MEETING_COLS: &str = "id, account_id, title, starts_at, ends_at, source, cal_uid, cal_occurrence, cal_sequence, cal_modified, request_id, owner_id, owner_present, pm_count, customer_count, internal_count, attendees";
 const ACCESS_COLS: &str = "id, pm_id, account_id, owner_id, purpose, agenda, wanted_at, created_at, state, conditions, reason, answered_by, answered_at";
 const COMMITMENT_COLS: &str = "id, account_id, meeting_id, kind, text, to_whom, said_by, present, said_at, state, decided_by, decided_at, decision_note";
@@ -58,6 +61,7 @@ fn request(r: &impl RowExt) -> Result<EngagementRequest> {
         redirected_from: r.opt_uuid("redirected_from")?.map(RequestId),
         outcome: r.opt_text("outcome")?,
         hours: r.opt_float("hours")?,
+        completed_at: r.opt_time("completed_at")?,
     })
 }
 
@@ -175,18 +179,34 @@ fn cal_key(m: &Meeting) -> Option<(&str, &str)> {
 }
 
 /// A meeting normalised as stored: a calendar occurrence's id derived from
-/// its natural key, times in microseconds, attendees by email.
-fn normalised(m: &StoredMeeting) -> StoredMeeting {
-    let mut m = m.clone();
-    if let Some((uid, occ)) = cal_key(&m.meeting) {
-        m.meeting.id = MeetingId::from_calendar(uid, occ);
+/// its natural key, times in microseconds, attendees by email (each once).
+/// Borrowed when it already is (the bulk paths hand over thousands of
+/// meetings built that way: copying them would cost as much as encoding).
+fn normalised(m: &StoredMeeting) -> Cow<'_, StoredMeeting> {
+    let id = match cal_key(&m.meeting) {
+        Some((uid, occ)) => MeetingId::from_calendar(uid, occ),
+        None => m.meeting.id,
+    };
+    let is_micros = |t: &chrono::DateTime<chrono::Utc>| micros(*t) == *t;
+    let done = m.meeting.id == id
+        && is_micros(&m.meeting.starts_at)
+        && is_micros(&m.meeting.ends_at)
+        && m.cal_modified.as_ref().is_none_or(is_micros)
+        && m.meeting
+            .attendees
+            .windows(2)
+            .all(|w| w[0].email < w[1].email);
+    if done {
+        return Cow::Borrowed(m);
     }
+    let mut m = m.clone();
+    m.meeting.id = id;
     m.meeting.starts_at = micros(m.meeting.starts_at);
     m.meeting.ends_at = micros(m.meeting.ends_at);
     m.cal_modified = m.cal_modified.map(micros);
     m.meeting.attendees.sort_by(|a, b| a.email.cmp(&b.email));
     m.meeting.attendees.dedup_by(|a, b| a.email == b.email);
-    m
+    Cow::Owned(m)
 }
 
 /// Whether an incoming calendar version is older than a stored one.
@@ -224,7 +244,7 @@ sql_impl!(WorkOps, SqlTx {
             .bind(r.redirected_from.map(|i| i.0))
             .bind(r.outcome.as_deref())
             .bind(r.hours)
-            .bind((r.state == RequestState::Done).then(now))
+            .bind(r.completed_at.map(micros))
             .bind(now())
             .execute(&mut *self.tx)
             .await?;
@@ -234,7 +254,7 @@ sql_impl!(WorkOps, SqlTx {
     async fn update_request(&mut self, r: &EngagementRequest, expected: RequestState) -> Result<()> {
         let redirect = r.redirect.as_ref().map(json).transpose()?;
         let at = now();
-        let done = sqlx::query("UPDATE engagement_requests SET pm_id = $3, engagement_type = $4, purpose = $5, briefing = $6, needed_at = $7, state = $8, scheduled_at = $9, reason = $10, redirect = $11, outcome = $12, hours = $13, completed_at = CASE WHEN $8 = 'done' AND completed_at IS NULL THEN $14 ELSE completed_at END, updated_at = $14 WHERE id = $1 AND state = $2 RETURNING 1 AS affected")
+        let done = sqlx::query("UPDATE engagement_requests SET pm_id = $3, engagement_type = $4, purpose = $5, briefing = $6, needed_at = $7, state = $8, scheduled_at = $9, reason = $10, redirect = $11, outcome = $12, hours = $13, completed_at = COALESCE(completed_at, $15), updated_at = $14 WHERE id = $1 AND state = $2 RETURNING 1 AS affected")
             .bind(r.id.0)
             .bind(expected.as_str())
             .bind(r.pm.map(|p| p.0))
@@ -249,6 +269,7 @@ sql_impl!(WorkOps, SqlTx {
             .bind(r.outcome.as_deref())
             .bind(r.hours)
             .bind(at)
+            .bind(r.completed_at.map(micros))
             .fetch_optional(&mut *self.tx)
             .await?;
         if done.is_none() {
@@ -263,7 +284,7 @@ sql_impl!(WorkOps, SqlTx {
     }
 
     async fn get_request(&mut self, id: RequestId) -> Result<EngagementRequest> {
-        let row = sqlx::query("SELECT id, opportunity_id, account_id, requester_id, pm_id, engagement_type, purpose, briefing, needed_at, created_at, state, scheduled_at, reason, redirect, redirected_from, outcome, hours FROM engagement_requests WHERE id = $1")
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {REQUEST_COLS} FROM engagement_requests WHERE id = $1")))
             .bind(id.0)
             .fetch_optional(&mut *self.tx)
             .await?
@@ -343,131 +364,76 @@ sql_impl!(WorkOps, SqlTx {
     }
 
     async fn insert_meetings(&mut self, ms: &[StoredMeeting]) -> Result<()> {
-        let at = now();
-        let ms: Vec<StoredMeeting> = ms.iter().map(normalised).collect();
-        let people = people_rows(&ms);
-        // 19 values a meeting row, 4 a people row: chunks stay under
-        // SQLite's 32,766 variables a statement.
-        let mut jobs: Vec<Job<'_>> = ms.chunks(1000).map(Job::Meetings).collect();
-        jobs.extend(people.chunks(5000).map(Job::People));
-        let build = |job: &Job<'_>| -> Result<QueryBuilder<DB>> {
-            match job {
-                Job::Meetings(chunk) => {
-                    let mut q = QueryBuilder::<DB>::new("INSERT INTO meetings (id, account_id, title, starts_at, ends_at, source, cal_uid, cal_occurrence, cal_sequence, cal_modified, request_id, owner_id, owner_present, pm_count, customer_count, internal_count, attendees, created_at, updated_at) ");
-                    let mut bad = None;
-                    q.push_values(chunk.iter(), |mut b, m| {
-                        let (uid, occ) = cal_key(&m.meeting).map_or((None, None), |(u, o)| (Some(u), Some(o)));
-                        let attendees = json(&m.meeting.attendees).unwrap_or_else(|e| {
-                            bad = Some(e);
-                            String::new()
-                        });
-                        b.push_bind(m.meeting.id.0)
-                            .push_bind(m.meeting.account.map(|a| a.0))
-                            .push_bind(m.meeting.title.as_str())
-                            .push_bind(m.meeting.starts_at)
-                            .push_bind(m.meeting.ends_at)
-                            .push_bind(m.meeting.source.kind())
-                            .push_bind(uid)
-                            .push_bind(occ)
-                            .push_bind(m.cal_sequence)
-                            .push_bind(m.cal_modified)
-                            .push_bind(m.meeting.request.map(|r| r.0))
-                            .push_bind(m.flags.owner.map(|o| o.0))
-                            .push_bind(m.flags.owner_present)
-                            .push_bind(m.flags.pm_count)
-                            .push_bind(m.flags.customer_count)
-                            .push_bind(m.flags.internal_count)
-                            .push_bind(attendees)
-                            .push_bind(at)
-                            .push_bind(at);
-                    });
-                    match bad {
-                        Some(e) => Err(e),
-                        None => Ok(q),
-                    }
-                }
-                Job::People(chunk) => {
-                    let mut q = QueryBuilder::<DB>::new("INSERT INTO meeting_people (person_id, starts_at, meeting_id, attended) ");
-                    q.push_values(chunk.iter(), |mut b, (p, at, m, attended)| {
-                        b.push_bind(p.0).push_bind(*at).push_bind(m.0).push_bind(*attended);
-                    });
-                    Ok(q)
-                }
-            }
-        };
-        // Build the next statement while the database runs this one: the
-        // engine works on its own thread, so encoding and executing overlap.
-        let mut pending = jobs.first().map(&build).transpose()?;
-        let mut next = 1;
-        while let Some(mut q) = pending.take() {
-            let job = jobs.get(next);
-            next += 1;
-            let (done, built) = futures_util::join!(
-                q.build().execute(&mut *self.tx),
-                async { job.map(&build).transpose() }
-            );
-            done?;
-            pending = built?;
-        }
-        Ok(())
+        let ms: Vec<Cow<'_, StoredMeeting>> = ms.iter().map(normalised).collect();
+        let refs: Vec<&StoredMeeting> = ms.iter().map(|m| &**m).collect();
+        MeetingRows::insert_rows(self, &refs).await
     }
 
     async fn upsert_calendar_meeting(&mut self, m: &StoredMeeting) -> Result<(MeetingId, Upserted)> {
-        let Some((uid, occ)) = cal_key(&m.meeting) else {
+        let done = self.upsert_calendar_meetings(std::slice::from_ref(m)).await?;
+        done.into_iter()
+            .next()
+            .ok_or_else(|| StoreError::Other("an upsert of one meeting returned no outcome".into()))
+    }
+
+    async fn upsert_calendar_meetings(&mut self, ms: &[StoredMeeting]) -> Result<Vec<(MeetingId, Upserted)>> {
+        let ms: Vec<Cow<'_, StoredMeeting>> = ms.iter().map(normalised).collect();
+        if ms.iter().any(|m| cal_key(&m.meeting).is_none()) {
             return Err(StoreError::Invalid("only calendar meetings are upserted by their UID".into()));
-        };
-        let id = MeetingId::from_calendar(uid, occ);
-        let stored = match self.get_meeting(id).await {
-            Ok(stored) => stored,
-            Err(StoreError::NotFound { .. }) => {
-                self.insert_meetings(std::slice::from_ref(m)).await?;
-                return Ok((id, Upserted::Inserted));
-            }
-            Err(e) => return Err(e),
-        };
-        let incoming = normalised(m);
-        if incoming == stored {
-            return Ok((id, Upserted::Unchanged));
         }
-        if is_older(&incoming, &stored) {
-            return Ok((id, Upserted::Stale));
-        }
-        sqlx::query("UPDATE meetings SET account_id = $2, title = $3, starts_at = $4, ends_at = $5, cal_sequence = $6, cal_modified = $7, owner_id = $8, owner_present = $9, pm_count = $10, customer_count = $11, internal_count = $12, updated_at = $13, attendees = $14 WHERE id = $1")
-            .bind(id.0)
-            .bind(incoming.meeting.account.map(|a| a.0))
-            .bind(incoming.meeting.title.as_str())
-            .bind(incoming.meeting.starts_at)
-            .bind(incoming.meeting.ends_at)
-            .bind(incoming.cal_sequence)
-            .bind(incoming.cal_modified)
-            .bind(incoming.flags.owner.map(|o| o.0))
-            .bind(incoming.flags.owner_present)
-            .bind(incoming.flags.pm_count)
-            .bind(incoming.flags.customer_count)
-            .bind(incoming.flags.internal_count)
-            .bind(now())
-            .bind(json(&incoming.meeting.attendees)?)
-            .execute(&mut *self.tx)
-            .await?;
-        for a in &stored.meeting.attendees {
-            if let Some(p) = a.person {
-                sqlx::query("DELETE FROM meeting_people WHERE person_id = $1 AND starts_at = $2 AND meeting_id = $3")
-                    .bind(p.0)
-                    .bind(stored.meeting.starts_at)
-                    .bind(id.0)
-                    .execute(&mut *self.tx)
-                    .await?;
+        // The same occurrence twice in one batch: the newest copy is the
+        // one that counts, as if they had come one after the other.
+        let mut winner: HashMap<MeetingId, usize> = HashMap::with_capacity(ms.len());
+        let mut outcome: Vec<Option<Upserted>> = vec![None; ms.len()];
+        for (i, m) in ms.iter().enumerate() {
+            match winner.get(&m.meeting.id).copied() {
+                None => {
+                    winner.insert(m.meeting.id, i);
+                }
+                Some(w) if ms[w] == *m => outcome[i] = Some(Upserted::Unchanged),
+                Some(w) if is_older(m, &ms[w]) => outcome[i] = Some(Upserted::Stale),
+                Some(w) => {
+                    outcome[w] = Some(Upserted::Stale);
+                    winner.insert(m.meeting.id, i);
+                }
             }
         }
-        let rows = people_rows(std::slice::from_ref(&incoming));
-        if !rows.is_empty() {
-            let mut q = QueryBuilder::<DB>::new("INSERT INTO meeting_people (person_id, starts_at, meeting_id, attended) ");
-            q.push_values(rows.iter(), |mut b, (p, at, m, attended)| {
-                b.push_bind(p.0).push_bind(*at).push_bind(m.0).push_bind(*attended);
+        let ids: Vec<MeetingId> = ms
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| outcome[*i].is_none())
+            .map(|(_, m)| m.meeting.id)
+            .collect();
+        let mut stored = MeetingRows::existing(self, &ids).await?;
+        let mut new: Vec<&StoredMeeting> = Vec::new();
+        let mut changed: Vec<(StoredMeeting, &StoredMeeting)> = Vec::new();
+        for (i, m) in ms.iter().enumerate() {
+            if outcome[i].is_some() {
+                continue;
+            }
+            outcome[i] = Some(match stored.remove(&m.meeting.id) {
+                None => {
+                    new.push(m);
+                    Upserted::Inserted
+                }
+                Some(old) if old == **m => Upserted::Unchanged,
+                Some(old) if is_older(m, &old) => Upserted::Stale,
+                Some(old) => {
+                    changed.push((old, m));
+                    Upserted::Updated
+                }
             });
-            q.build().execute(&mut *self.tx).await?;
         }
-        Ok((id, Upserted::Updated))
+        MeetingRows::insert_rows(self, &new).await?;
+        // Calendars change few meetings between two exports: one by one.
+        for (old, m) in changed {
+            MeetingRows::replace(self, &old, m).await?;
+        }
+        Ok(ms
+            .iter()
+            .zip(outcome)
+            .map(|(m, o)| (m.meeting.id, o.unwrap_or(Upserted::Unchanged)))
+            .collect())
     }
 
     async fn get_meeting(&mut self, id: MeetingId) -> Result<StoredMeeting> {
@@ -659,6 +625,10 @@ sql_impl!(WorkOps, SqlTx {
     }
 
     async fn insert_insight(&mut self, i: &Insight) -> Result<()> {
+        if let Some(m) = i.meeting {
+            let meeting = self.get_meeting(m).await?;
+            super::signals::rollup_insight(self, &meeting, i.pm).await?;
+        }
         sqlx::query("INSERT INTO insights (id, account_id, meeting_id, pm_id, kind, product_area, text, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
             .bind(i.id.0)
             .bind(i.account.0)
@@ -781,9 +751,156 @@ sql_impl!(WorkOps, SqlTx {
     }
 });
 
+/// The meeting rows behind the bulk paths, shared by `insert_meetings` and
+/// `upsert_calendar_meetings`. Meetings given here are already normalised.
+#[async_trait::async_trait]
+trait MeetingRows {
+    /// The stored meetings among `ids`.
+    async fn existing(&mut self, ids: &[MeetingId]) -> Result<HashMap<MeetingId, StoredMeeting>>;
+    /// Inserts new meetings and their `meeting_people` rows.
+    async fn insert_rows(&mut self, ms: &[&StoredMeeting]) -> Result<()>;
+    /// Replaces a stored calendar meeting by a newer version of it.
+    async fn replace(&mut self, old: &StoredMeeting, new: &StoredMeeting) -> Result<()>;
+}
+
+sql_impl!(MeetingRows, SqlTx {
+    async fn existing(&mut self, ids: &[MeetingId]) -> Result<HashMap<MeetingId, StoredMeeting>> {
+        let mut out = HashMap::new();
+        for chunk in shaped_chunks(ids, ROWS_PER_STATEMENT) {
+            let mut q = QueryBuilder::<DB>::new(format!("SELECT {MEETING_COLS} FROM meetings WHERE id IN ("));
+            let mut sep = q.separated(", ");
+            for id in chunk {
+                sep.push_bind(id.0);
+            }
+            q.push(")");
+            for row in q.build().fetch_all(&mut *self.tx).await? {
+                let m = meeting_row(&row)?;
+                out.insert(m.meeting.id, m);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn insert_rows(&mut self, ms: &[&StoredMeeting]) -> Result<()> {
+        let at = now();
+        // In the order of the indexes' keys: each statement then fills
+        // index pages one after the other instead of all over the tree,
+        // which keeps a large import within the page cache.
+        let mut ms = ms.to_vec();
+        ms.sort_unstable_by_key(|m| m.meeting.id);
+        let ms = ms.as_slice();
+        let mut people = people_rows(ms.iter().copied());
+        people.sort_unstable_by_key(|r| (r.0, r.1, r.2));
+        let mut jobs: Vec<Job<'_>> = shaped_chunks(ms, ROWS_PER_STATEMENT).into_iter().map(Job::Meetings).collect();
+        // SQLite journals every index page a multi-row statement changes,
+        // so that the statement alone can be undone when a row breaks a
+        // constraint: for an index written all over (this one, keyed by
+        // person), a page copied per row. `OR FAIL` stops at a bad row
+        // without undoing the rows before it, which needs no journal; the
+        // error fails the whole transaction anyway (it is never committed
+        // after an error). PostgreSQL has no such journal, nor the syntax.
+        let people_insert = match self.dialect.engine {
+            crate::EngineKind::Sqlite => "INSERT OR FAIL INTO meeting_people (person_id, starts_at, meeting_id, attended) ",
+            crate::EngineKind::Postgres => "INSERT INTO meeting_people (person_id, starts_at, meeting_id, attended) ",
+        };
+        // 4 values a row: four times as many rows fit a statement.
+        jobs.extend(shaped_chunks(&people, ROWS_PER_STATEMENT * 4).into_iter().map(Job::People));
+        pipelined(&mut *self.tx, &jobs, |job| match job {
+            Job::Meetings(chunk) => {
+                let mut q = QueryBuilder::<DB>::new("INSERT INTO meetings (id, account_id, title, starts_at, ends_at, source, cal_uid, cal_occurrence, cal_sequence, cal_modified, request_id, owner_id, owner_present, pm_count, customer_count, internal_count, attendees, created_at, updated_at) ");
+                let mut bad = None;
+                q.push_values(chunk.iter(), |mut b, m| {
+                    let (uid, occ) = cal_key(&m.meeting).map_or((None, None), |(u, o)| (Some(u), Some(o)));
+                    let attendees = json(&m.meeting.attendees).unwrap_or_else(|e| {
+                        bad = Some(e);
+                        String::new()
+                    });
+                    b.push_bind(m.meeting.id.0)
+                        .push_bind(m.meeting.account.map(|a| a.0))
+                        .push_bind(m.meeting.title.as_str())
+                        .push_bind(m.meeting.starts_at)
+                        .push_bind(m.meeting.ends_at)
+                        .push_bind(m.meeting.source.kind())
+                        .push_bind(uid)
+                        .push_bind(occ)
+                        .push_bind(m.cal_sequence)
+                        .push_bind(m.cal_modified)
+                        .push_bind(m.meeting.request.map(|r| r.0))
+                        .push_bind(m.flags.owner.map(|o| o.0))
+                        .push_bind(m.flags.owner_present)
+                        .push_bind(m.flags.pm_count)
+                        .push_bind(m.flags.customer_count)
+                        .push_bind(m.flags.internal_count)
+                        .push_bind(attendees)
+                        .push_bind(at)
+                        .push_bind(at);
+                });
+                match bad {
+                    Some(e) => Err(e),
+                    None => Ok(q),
+                }
+            }
+            Job::People(chunk) => {
+                let mut q = QueryBuilder::<DB>::new(people_insert);
+                q.push_values(chunk.iter(), |mut b, (p, at, m, attended)| {
+                    b.push_bind(p.0).push_bind(*at).push_bind(m.0).push_bind(*attended);
+                });
+                Ok(q)
+            }
+        })
+        .await?;
+        // The daily contact roll-ups, in the same transaction.
+        super::signals::rollup_meetings(self, ms, 1).await
+    }
+
+    async fn replace(&mut self, old: &StoredMeeting, new: &StoredMeeting) -> Result<()> {
+        let id = new.meeting.id;
+        sqlx::query("UPDATE meetings SET account_id = $2, title = $3, starts_at = $4, ends_at = $5, cal_sequence = $6, cal_modified = $7, owner_id = $8, owner_present = $9, pm_count = $10, customer_count = $11, internal_count = $12, updated_at = $13, attendees = $14 WHERE id = $1")
+            .bind(id.0)
+            .bind(new.meeting.account.map(|a| a.0))
+            .bind(new.meeting.title.as_str())
+            .bind(new.meeting.starts_at)
+            .bind(new.meeting.ends_at)
+            .bind(new.cal_sequence)
+            .bind(new.cal_modified)
+            .bind(new.flags.owner.map(|o| o.0))
+            .bind(new.flags.owner_present)
+            .bind(new.flags.pm_count)
+            .bind(new.flags.customer_count)
+            .bind(new.flags.internal_count)
+            .bind(now())
+            .bind(json(&new.meeting.attendees)?)
+            .execute(&mut *self.tx)
+            .await?;
+        // By the index's own key (person, start, meeting): the table has
+        // no other index to find a meeting's rows by.
+        let before = people_rows(std::iter::once(old));
+        if !before.is_empty() {
+            let mut q = QueryBuilder::<DB>::new("DELETE FROM meeting_people WHERE starts_at = ");
+            q.push_bind(old.meeting.starts_at).push(" AND meeting_id = ").push_bind(id.0).push(" AND person_id IN (");
+            let mut sep = q.separated(", ");
+            for (p, ..) in &before {
+                sep.push_bind(p.0);
+            }
+            q.push(")");
+            q.build().execute(&mut *self.tx).await?;
+        }
+        let rows = people_rows(std::iter::once(new));
+        if !rows.is_empty() {
+            let mut q = QueryBuilder::<DB>::new("INSERT INTO meeting_people (person_id, starts_at, meeting_id, attended) ");
+            q.push_values(rows.iter(), |mut b, (p, at, m, attended)| {
+                b.push_bind(p.0).push_bind(*at).push_bind(m.0).push_bind(*attended);
+            });
+            q.build().execute(&mut *self.tx).await?;
+        }
+        super::signals::rollup_meetings(self, &[old], -1).await?;
+        super::signals::rollup_meetings(self, &[new], 1).await
+    }
+});
+
 /// A bulk statement to build.
 enum Job<'a> {
-    Meetings(&'a [StoredMeeting]),
+    Meetings(&'a [&'a StoredMeeting]),
     People(&'a [PersonRow]),
 }
 
@@ -791,8 +908,8 @@ enum Job<'a> {
 type PersonRow = (PersonId, chrono::DateTime<chrono::Utc>, MeetingId, bool);
 
 /// The internal people invited to meetings, once each per meeting.
-fn people_rows(ms: &[StoredMeeting]) -> Vec<PersonRow> {
-    let mut rows: Vec<PersonRow> = Vec::with_capacity(ms.len() * 2);
+fn people_rows<'a>(ms: impl Iterator<Item = &'a StoredMeeting>) -> Vec<PersonRow> {
+    let mut rows: Vec<PersonRow> = Vec::new();
     for m in ms {
         let first = rows.len();
         for a in &m.meeting.attendees {

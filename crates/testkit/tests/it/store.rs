@@ -49,6 +49,7 @@ fn request(org: &Org) -> EngagementRequest {
         redirected_from: None,
         outcome: None,
         hours: None,
+        completed_at: None,
     }
 }
 
@@ -509,6 +510,213 @@ async fn calendar_meetings_upsert_by_natural_key(db: &TestDb) {
             .items
             .is_empty()
     );
+}
+
+/// A calendar meeting of the seeded org starting `hours` after t0.
+fn occurrence_at(org: &Org, uid: &str, hours: i64, seq: i64, title: &str) -> StoredMeeting {
+    let mut m = calendar_meeting(org, uid, seq, title);
+    let start = t0() + Duration::hours(hours);
+    m.meeting.starts_at = start;
+    m.meeting.ends_at = start + Duration::minutes(30);
+    m.meeting.source = MeetingSource::Calendar {
+        uid: uid.into(),
+        occurrence: start.to_rfc3339(),
+    };
+    m
+}
+
+async fn calendar_meetings_upsert_in_batches(db: &TestDb) {
+    let org = seeded(db).await;
+    let store = db.store();
+    let mut tx = store.write().await.unwrap();
+    assert!(tx.upsert_calendar_meetings(&[]).await.unwrap().is_empty());
+
+    // More than one statement's worth, so that every chunked path runs.
+    let many: Vec<StoredMeeting> = (0..2500)
+        .map(|i| {
+            let seq = if i == 2 { 5 } else { 0 };
+            occurrence_at(&org, &format!("bulk-{i}@cal"), i, seq, "Bulk")
+        })
+        .collect();
+    let done = tx.upsert_calendar_meetings(&many).await.unwrap();
+    assert_eq!(done.len(), 2500);
+    for (m, (id, how)) in many.iter().zip(&done) {
+        let MeetingSource::Calendar { uid, occurrence } = &m.meeting.source else {
+            unreachable!()
+        };
+        assert_eq!(*id, MeetingId::from_calendar(uid, occurrence));
+        assert_eq!(*how, Upserted::Inserted);
+    }
+    // Again, ids scrambled and attendees reordered: nothing changes.
+    let again: Vec<StoredMeeting> = many
+        .iter()
+        .map(|m| {
+            let mut m = m.clone();
+            m.meeting.id = MeetingId::new();
+            m.meeting.attendees.reverse();
+            m
+        })
+        .collect();
+    let done = tx.upsert_calendar_meetings(&again).await.unwrap();
+    assert!(done.iter().all(|(_, how)| *how == Upserted::Unchanged));
+
+    // One batch of every case.
+    let same = many[0].clone();
+    let mut newer = occurrence_at(&org, "bulk-1@cal", 1, 3, "Bulk (PM dropped out)");
+    newer
+        .meeting
+        .attendees
+        .retain(|a| a.person != Some(org.pm.id));
+    newer.flags.pm_count = 0;
+    let older = occurrence_at(&org, "bulk-2@cal", 2, 4, "Bulk (an old copy)");
+    let first = occurrence_at(&org, "new@cal", 0, 0, "New");
+    let second = occurrence_at(&org, "new@cal", 0, 1, "New (updated in the same file)");
+    let done = tx
+        .upsert_calendar_meetings(&[same, newer.clone(), older, first, second])
+        .await
+        .unwrap();
+    let outcomes: Vec<Upserted> = done.iter().map(|(_, how)| *how).collect();
+    assert_eq!(
+        outcomes,
+        [
+            Upserted::Unchanged,
+            Upserted::Updated,
+            Upserted::Stale,
+            Upserted::Stale,
+            Upserted::Inserted
+        ]
+    );
+    tx.commit().await.unwrap();
+
+    let mut tx = store.read().await.unwrap();
+    let got = tx.get_meeting(done[1].0).await.unwrap();
+    assert_eq!(got.meeting.title, "Bulk (PM dropped out)");
+    assert_eq!(got.cal_sequence, Some(3));
+    assert_eq!(
+        tx.get_meeting(done[2].0).await.unwrap().meeting.title,
+        "Bulk"
+    );
+    assert_eq!(
+        tx.get_meeting(done[4].0).await.unwrap().meeting.title,
+        "New (updated in the same file)"
+    );
+    // The replaced meeting left the PM's list with its index rows.
+    let pm = MeetingFilter {
+        person: Some(org.pm.id),
+        ..Default::default()
+    };
+    let mut ids = Vec::new();
+    let mut page = PageRequest::first(500);
+    loop {
+        let p = tx.list_meetings(&pm, &page).await.unwrap();
+        ids.extend(p.items.iter().map(|m| m.meeting.id));
+        match p.next {
+            Some(next) => page.after = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(ids.len(), 2500);
+    assert!(!ids.contains(&done[1].0));
+    assert!(ids.contains(&done[4].0));
+    drop(tx);
+
+    // Only calendar meetings have a natural key; nothing is written.
+    let mut tx = store.write().await.unwrap();
+    let mut logged = occurrence_at(&org, "x@cal", 0, 0, "Logged");
+    logged.meeting.source = MeetingSource::Logged;
+    assert!(matches!(
+        tx.upsert_calendar_meetings(&[occurrence_at(&org, "y@cal", 0, 0, "Y"), logged])
+            .await,
+        Err(StoreError::Invalid(_))
+    ));
+}
+
+async fn decisions_insert_in_batches(db: &TestDb) {
+    let org = seeded(db).await;
+    let store = db.store();
+    let playbook = Playbook::default_playbook();
+    let violation = accord_domain::evaluate(
+        &playbook,
+        &Input::Meeting(MeetingInput {
+            owner_present: false,
+            ..Default::default()
+        }),
+        &[],
+    )
+    .unwrap();
+    let allowed =
+        accord_domain::evaluate(&playbook, &Input::Meeting(MeetingInput::default()), &[]).unwrap();
+    assert_eq!(
+        (violation.matched.len(), allowed.matched.len()),
+        (1, 0),
+        "the default playbook's owner-present rule"
+    );
+    let meetings: Vec<StoredMeeting> = (0..1500)
+        .map(|i| occurrence_at(&org, &format!("d-{i}@cal"), i, 0, "Visit"))
+        .collect();
+    let records: Vec<DecisionRecord> = meetings
+        .iter()
+        .enumerate()
+        .map(|(i, m)| DecisionRecord {
+            id: DecisionId::new(),
+            record: RecordRef {
+                kind: RecordKind::Meeting,
+                id: MeetingId::from_calendar(
+                    match &m.meeting.source {
+                        MeetingSource::Calendar { uid, .. } => uid,
+                        _ => unreachable!(),
+                    },
+                    &(t0() + Duration::hours(i as i64)).to_rfc3339(),
+                )
+                .0,
+            },
+            decision: if i % 3 == 0 {
+                allowed.clone()
+            } else {
+                violation.clone()
+            },
+            playbook_version: Some(1),
+            at: t0() + Duration::seconds(i as i64),
+        })
+        .collect();
+    let mut tx = store.write().await.unwrap();
+    tx.insert_meetings(&meetings).await.unwrap();
+    tx.insert_decisions(&[]).await.unwrap();
+    tx.insert_decisions(&records).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let mut tx = store.read().await.unwrap();
+    for r in [&records[0], &records[1], &records[1499]] {
+        assert_eq!(tx.decisions_for(r.record).await.unwrap(), vec![r.clone()]);
+    }
+    let by_rule = DecisionFilter {
+        rule: Some(RuleId::parse("owner-present").unwrap()),
+        ..Default::default()
+    };
+    let mut found = 0;
+    let mut page = PageRequest::first(500);
+    loop {
+        let p = tx.list_decisions(&by_rule, &page).await.unwrap();
+        found += p.items.len();
+        match p.next {
+            Some(next) => page.after = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(found, 1000);
+    drop(tx);
+
+    // A batch is one unit: a duplicate id fails it and leaves nothing.
+    let mut tx = store.write().await.unwrap();
+    let mut dup = records[..2].to_vec();
+    for d in &mut dup {
+        d.id = DecisionId::new();
+    }
+    dup.push(records[5].clone());
+    assert!(tx.insert_decisions(&dup).await.is_err());
+    drop(tx);
+    let mut tx = store.read().await.unwrap();
+    assert_eq!(tx.decisions_for(records[0].record).await.unwrap().len(), 1);
 }
 
 async fn workflows_round_trip(db: &TestDb) {
@@ -1160,10 +1368,8 @@ async fn tokens_sessions_and_rate_limits(db: &TestDb) {
     );
 }
 
-async fn the_outbox_fans_out_and_leases(db: &TestDb) {
-    let org = seeded(db).await;
-    let store = db.store();
-    let hook = |events: Vec<&str>| Webhook {
+fn hook(org: &Org, events: Vec<&str>) -> Webhook {
+    Webhook {
         id: uuid::Uuid::now_v7(),
         url: "http://127.0.0.1:9/hook".into(),
         secret: "s3cret".into(),
@@ -1172,25 +1378,55 @@ async fn the_outbox_fans_out_and_leases(db: &TestDb) {
         active: true,
         created_by: Some(org.admin.id),
         created_at: t0(),
-    };
-    let all = hook(vec!["*"]);
-    let requests_only = hook(vec!["request.created"]);
-    let event = |t: &str| OutboxEvent {
+    }
+}
+
+fn outbox_event(t: &str) -> OutboxEvent {
+    OutboxEvent {
         id: uuid::Uuid::now_v7(),
         event_type: t.into(),
         payload: serde_json::json!({"id": 1}),
         occurred_at: t0(),
-    };
+    }
+}
+
+fn attempt(
+    state: DeliveryState,
+    status: Option<i64>,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Attempt {
+    Attempt {
+        state,
+        status,
+        error: (state != DeliveryState::Delivered).then(|| "it failed".to_owned()),
+        next_attempt_at: at + Duration::seconds(5),
+        at,
+    }
+}
+
+async fn the_outbox_fans_out_and_leases(db: &TestDb) {
+    let org = seeded(db).await;
+    let store = db.store();
+    let all = hook(&org, vec!["*"]);
+    let requests_only = hook(&org, vec!["request.created"]);
     let mut tx = store.write().await.unwrap();
     tx.insert_webhook(&all).await.unwrap();
     tx.insert_webhook(&requests_only).await.unwrap();
-    tx.insert_event(&event("request.created")).await.unwrap();
-    tx.insert_event(&event("alert.opened")).await.unwrap();
+    tx.insert_event(&outbox_event("request.created"))
+        .await
+        .unwrap();
+    tx.insert_event(&outbox_event("alert.opened"))
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
+    // The secret never leaves through JSON or Debug.
+    assert!(!serde_json::to_string(&all).unwrap().contains("s3cret"));
+    assert!(!format!("{all:?}").contains("s3cret"));
 
+    let lease_a = uuid::Uuid::now_v7();
     let mut tx = store.write().await.unwrap();
     let claimed = tx
-        .claim_deliveries(t0(), Duration::seconds(30), 10)
+        .claim_deliveries(lease_a, t0(), Duration::seconds(30), 10)
         .await
         .unwrap();
     assert_eq!(
@@ -1198,41 +1434,70 @@ async fn the_outbox_fans_out_and_leases(db: &TestDb) {
         3,
         "two subscribers for one event, one for the other"
     );
+    assert_eq!(claimed[0].2.secret, "s3cret", "the worker gets the secret");
+    assert_eq!(claimed[0].0.retry_from, t0());
     tx.commit().await.unwrap();
     // Leased: nobody else gets them until the lease runs out.
     let mut tx = store.write().await.unwrap();
     assert!(
-        tx.claim_deliveries(t0() + Duration::seconds(10), Duration::seconds(30), 10)
-            .await
-            .unwrap()
-            .is_empty()
+        tx.claim_deliveries(
+            uuid::Uuid::now_v7(),
+            t0() + Duration::seconds(10),
+            Duration::seconds(30),
+            10
+        )
+        .await
+        .unwrap()
+        .is_empty()
     );
     let (first, _, _) = &claimed[0];
-    tx.finish_delivery(
-        first.id,
-        DeliveryState::Delivered,
-        Some(200),
-        None,
-        t0(),
-        t0(),
-    )
-    .await
-    .unwrap();
+    assert!(
+        tx.finish_delivery(
+            first.id,
+            lease_a,
+            &attempt(
+                DeliveryState::Delivered,
+                Some(200),
+                t0() + Duration::seconds(1)
+            )
+        )
+        .await
+        .unwrap()
+    );
     let (second, _, _) = &claimed[1];
-    tx.finish_delivery(
-        second.id,
-        DeliveryState::Dead,
-        Some(410),
-        Some("gone"),
-        t0(),
-        t0(),
-    )
-    .await
-    .unwrap();
+    assert!(
+        tx.finish_delivery(
+            second.id,
+            lease_a,
+            &attempt(DeliveryState::Dead, Some(410), t0() + Duration::seconds(1))
+        )
+        .await
+        .unwrap()
+    );
     tx.commit().await.unwrap();
+    let d = store
+        .read()
+        .await
+        .unwrap()
+        .get_delivery(first.id)
+        .await
+        .unwrap();
+    assert_eq!(d.state, DeliveryState::Delivered);
+    assert_eq!((d.attempts, d.last_status), (1, Some(200)));
+    assert_eq!(d.delivered_at, Some(t0() + Duration::seconds(1)));
+    assert_eq!(d.last_attempt_at, Some(t0() + Duration::seconds(1)));
+
+    // The third lease runs out (its server was killed): another server
+    // claims it, and the first server's late answer is not recorded.
+    let lease_b = uuid::Uuid::now_v7();
     let mut tx = store.write().await.unwrap();
     let again = tx
-        .claim_deliveries(t0() + Duration::seconds(31), Duration::seconds(30), 10)
+        .claim_deliveries(
+            lease_b,
+            t0() + Duration::seconds(31),
+            Duration::seconds(30),
+            10,
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -1240,6 +1505,55 @@ async fn the_outbox_fans_out_and_leases(db: &TestDb) {
         1,
         "only the unfinished one comes back after its lease"
     );
+    let third = again[0].0.id;
+    assert_eq!(third, claimed[2].0.id);
+    assert!(
+        !tx.finish_delivery(
+            third,
+            lease_a,
+            &attempt(
+                DeliveryState::Pending,
+                Some(500),
+                t0() + Duration::seconds(32)
+            )
+        )
+        .await
+        .unwrap(),
+        "a stale claim records nothing"
+    );
+    assert!(
+        tx.finish_delivery(
+            third,
+            lease_b,
+            &attempt(
+                DeliveryState::Delivered,
+                Some(204),
+                t0() + Duration::seconds(33)
+            )
+        )
+        .await
+        .unwrap()
+    );
+    assert!(
+        !tx.finish_delivery(
+            third,
+            lease_b,
+            &attempt(
+                DeliveryState::Pending,
+                Some(500),
+                t0() + Duration::seconds(34)
+            )
+        )
+        .await
+        .unwrap(),
+        "a claim is used once"
+    );
+    let d = tx.get_delivery(third).await.unwrap();
+    assert_eq!(
+        (d.state, d.attempts, d.last_status),
+        (DeliveryState::Delivered, 1, Some(204))
+    );
+
     assert_eq!(
         tx.list_deliveries(Some(DeliveryState::Dead), &PageRequest::first(10))
             .await
@@ -1254,8 +1568,110 @@ async fn the_outbox_fans_out_and_leases(db: &TestDb) {
     let d = tx.get_delivery(second.id).await.unwrap();
     assert_eq!(d.state, DeliveryState::Pending);
     assert_eq!(d.attempts, 1);
-    tx.delete_webhook(requests_only.id).await.unwrap();
+    assert_eq!(
+        d.retry_from,
+        t0() + Duration::minutes(1),
+        "the dead-after bound counts anew"
+    );
+    assert_eq!(d.last_status, Some(410), "the history stays");
+    assert!(matches!(
+        tx.redeliver(uuid::Uuid::now_v7(), t0()).await,
+        Err(StoreError::NotFound { .. })
+    ));
     tx.commit().await.unwrap();
+    // Redelivered: due at once.
+    let mut tx = store.write().await.unwrap();
+    let back = tx
+        .claim_deliveries(
+            uuid::Uuid::now_v7(),
+            t0() + Duration::minutes(1),
+            Duration::seconds(30),
+            10,
+        )
+        .await
+        .unwrap();
+    assert_eq!(back.len(), 1);
+    assert_eq!(back[0].0.id, second.id);
+    // Removing a subscription drops its pending deliveries; one with
+    // nothing else is deleted, one with history is deactivated, and neither
+    // gets more events.
+    tx.delete_webhook(requests_only.id).await.unwrap();
+    assert!(matches!(
+        tx.get_webhook(requests_only.id).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    tx.delete_webhook(all.id).await.unwrap();
+    assert!(!tx.get_webhook(all.id).await.unwrap().active);
+    tx.insert_event(&outbox_event("request.created"))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = store.write().await.unwrap();
+    assert!(
+        tx.claim_deliveries(
+            uuid::Uuid::now_v7(),
+            t0() + Duration::minutes(2),
+            Duration::seconds(30),
+            10
+        )
+        .await
+        .unwrap()
+        .is_empty()
+    );
+    tx.commit().await.unwrap();
+}
+
+/// Several claimers at once (one server's workers, or several servers)
+/// never get the same delivery while its lease holds.
+async fn concurrent_claims_never_overlap(db: &TestDb) {
+    let org = seeded(db).await;
+    let store = db.store();
+    let mut tx = store.write().await.unwrap();
+    tx.insert_webhook(&hook(&org, vec!["*"])).await.unwrap();
+    for _ in 0..200 {
+        tx.insert_event(&outbox_event("request.created"))
+            .await
+            .unwrap();
+    }
+    tx.commit().await.unwrap();
+    let mut tasks = Vec::new();
+    for _ in 0..4 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut mine = Vec::new();
+            loop {
+                let mut tx = store.write().await.unwrap();
+                let batch = tx
+                    .claim_deliveries(
+                        uuid::Uuid::now_v7(),
+                        t0() + Duration::seconds(1),
+                        Duration::seconds(60),
+                        7,
+                    )
+                    .await
+                    .unwrap();
+                tx.commit().await.unwrap();
+                if batch.is_empty() {
+                    break mine;
+                }
+                mine.extend(batch.into_iter().map(|(d, _, _)| d.id));
+                tokio::task::yield_now().await;
+            }
+        }));
+    }
+    let mut all = Vec::new();
+    let mut claimers = 0;
+    for t in tasks {
+        let mine = t.await.unwrap();
+        claimers += usize::from(!mine.is_empty());
+        all.extend(mine);
+    }
+    let n = all.len();
+    all.sort();
+    all.dedup();
+    assert_eq!(all.len(), n, "a delivery was claimed twice");
+    assert_eq!(n, 200);
+    assert!(claimers >= 1);
 }
 
 async fn pages_walk_the_whole_list(db: &TestDb) {
@@ -1327,6 +1743,8 @@ on_both_engines!(
     a_failure_half_way_leaves_nothing,
     requests_move_with_optimistic_checks,
     calendar_meetings_upsert_by_natural_key,
+    calendar_meetings_upsert_in_batches,
+    decisions_insert_in_batches,
     workflows_round_trip,
     decisions_are_logged_and_found_by_rule,
     the_audit_chain_verifies_and_catches_tampering,
@@ -1334,6 +1752,7 @@ on_both_engines!(
     signals_alerts_and_reviews,
     tokens_sessions_and_rate_limits,
     the_outbox_fans_out_and_leases,
+    concurrent_claims_never_overlap,
     pages_walk_the_whole_list,
 );
 
