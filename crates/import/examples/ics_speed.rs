@@ -6,6 +6,7 @@
 //! ```sh
 //! cargo run --release -p accord-import --example ics_speed -- 1000000          # Google-style events
 //! cargo run --release -p accord-import --example ics_speed -- 1000000 simple   # minimal events
+//! cargo run --release -p accord-import --example ics_speed -- path/to/file.ics  # an existing file
 //! ```
 //!
 //! A Google-style event is about 570 bytes (organiser, two attendees with
@@ -19,21 +20,29 @@ use accord_import::ics::{Window, read_calendar};
 use chrono::{TimeZone, Utc};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let n: usize = std::env::args()
-        .nth(1)
-        .map(|a| a.parse())
-        .transpose()?
-        .unwrap_or(100_000);
-    let simple = std::env::args().nth(2).is_some_and(|a| a == "simple");
-    let path = std::env::temp_dir().join(format!("accord-ics-speed-{n}.ics"));
-    let started = Instant::now();
-    write_calendar(&path, n, simple)?;
-    let size = std::fs::metadata(&path)?.len();
-    println!(
-        "generated {n} events ({:.1} MB) in {:.2?}",
-        size as f64 / 1e6,
-        started.elapsed()
-    );
+    let first = std::env::args().nth(1);
+    // An existing file is read as it is (`ics_speed -- path/to/file.ics`).
+    let given = first
+        .as_deref()
+        .map(std::path::PathBuf::from)
+        .filter(|p| p.is_file());
+    let path = match &given {
+        Some(p) => p.clone(),
+        None => {
+            let n: usize = first.map(|a| a.parse()).transpose()?.unwrap_or(100_000);
+            let simple = std::env::args().nth(2).is_some_and(|a| a == "simple");
+            let path = std::env::temp_dir().join(format!("accord-ics-speed-{n}.ics"));
+            let started = Instant::now();
+            write_calendar(&path, n, simple)?;
+            let size = std::fs::metadata(&path)?.len();
+            println!(
+                "generated {n} events ({:.1} MB) in {:.2?}",
+                size as f64 / 1e6,
+                started.elapsed()
+            );
+            path
+        }
+    };
 
     let window = Window {
         from: Utc
@@ -65,7 +74,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             println!("{line}");
         }
     }
-    std::fs::remove_file(&path)?;
+    if given.is_none() {
+        std::fs::remove_file(&path)?;
+    }
     Ok(())
 }
 

@@ -56,6 +56,60 @@ fn is_meeting_property(name: &[u8]) -> bool {
         .any(|m| name.eq_ignore_ascii_case(m))
 }
 
+/// The parameters of ORGANIZER and ATTENDEE an occurrence uses: the
+/// answer, rooms and resources (left out), and RFC 7986's address for
+/// attendees named by URN.
+const ADDRESS_PARAMETERS: &[&[u8]] = &[b"PARTSTAT", b"CUTYPE", b"EMAIL"];
+
+/// Appends a content line kept for `Keep::Meeting`, as calcard reads it
+/// fastest: unfolded, and for ORGANIZER and ATTENDEE without the
+/// parameters nothing reads (CN, ROLE, RSVP, X-NUM-GUESTS and the like are
+/// often half of an exported event, and parsing is the reader's cost).
+fn keep_line(out: &mut Vec<u8>, prop: &[u8], text: &[u8]) {
+    let address = prop.eq_ignore_ascii_case(b"ATTENDEE") || prop.eq_ignore_ascii_case(b"ORGANIZER");
+    let start = out.len();
+    if !(address && slim_address(out, prop.len(), text)) {
+        out.truncate(start);
+        out.extend_from_slice(text);
+    }
+    out.extend_from_slice(b"\r\n");
+}
+
+/// Writes an address line with only `ADDRESS_PARAMETERS`; false (with
+/// some of it written) when the line has no value, to be kept whole.
+fn slim_address(out: &mut Vec<u8>, name_len: usize, text: &[u8]) -> bool {
+    out.extend_from_slice(&text[..name_len]);
+    let mut quoted = false;
+    // Each parameter runs from its `;` to the next `;` or the value's `:`,
+    // neither inside a quoted value.
+    let mut param = name_len;
+    for (i, b) in text.iter().enumerate().skip(name_len) {
+        match b {
+            b'"' => quoted = !quoted,
+            b';' | b':' if !quoted => {
+                if i > param {
+                    let p = &text[param..i];
+                    let name = p.get(1..).unwrap_or_default();
+                    let name = &name[..name.iter().position(|c| *c == b'=').unwrap_or(name.len())];
+                    if ADDRESS_PARAMETERS
+                        .iter()
+                        .any(|k| name.eq_ignore_ascii_case(k))
+                    {
+                        out.extend_from_slice(p);
+                    }
+                }
+                if *b == b':' {
+                    out.extend_from_slice(&text[i..]);
+                    return true;
+                }
+                param = i;
+            }
+            _ => {}
+        }
+    }
+    false
+}
+
 /// A complete top-level component of a calendar.
 #[derive(Debug, Default)]
 pub(crate) struct Component {
@@ -154,10 +208,12 @@ pub(crate) fn scan<R: BufRead>(
                     keep,
                 ));
             }
-            if let Some((c, depth, keep)) = &mut current
-                && (*keep == Keep::All || (*keep == Keep::Meeting && stack.len() == *depth))
-            {
-                c.raw.extend_from_slice(cl.raw);
+            if let Some((c, depth, keep)) = &mut current {
+                match keep {
+                    Keep::All => c.raw.extend_from_slice(cl.raw),
+                    Keep::Meeting if stack.len() == *depth => keep_line(&mut c.raw, prop, text),
+                    _ => {}
+                }
             }
         } else if has_value && prop.eq_ignore_ascii_case(b"END") {
             let name = component_name(text);
@@ -188,8 +244,10 @@ pub(crate) fn scan<R: BufRead>(
             }
             if let Some((c, depth, keep)) = &mut current {
                 let own = stack.len() + 1 == *depth;
-                if *keep == Keep::All || (*keep == Keep::Meeting && own) {
-                    c.raw.extend_from_slice(cl.raw);
+                match keep {
+                    Keep::All => c.raw.extend_from_slice(cl.raw),
+                    Keep::Meeting if own => keep_line(&mut c.raw, prop, text),
+                    _ => {}
                 }
                 if own {
                     c.len = cl.offset + cl.raw.len() as u64 - c.offset;
@@ -199,8 +257,12 @@ pub(crate) fn scan<R: BufRead>(
             }
         } else if let Some((c, depth, keep)) = &mut current {
             let own = stack.len() == *depth;
-            if *keep == Keep::All || (*keep == Keep::Meeting && own && is_meeting_property(prop)) {
-                c.raw.extend_from_slice(cl.raw);
+            match keep {
+                Keep::All => c.raw.extend_from_slice(cl.raw),
+                Keep::Meeting if own && is_meeting_property(prop) => {
+                    keep_line(&mut c.raw, prop, text);
+                }
+                _ => {}
             }
             if own && has_value {
                 own_property(c, prop, text);
@@ -389,6 +451,28 @@ mod tests {
         assert_eq!(
             String::from_utf8(raw).unwrap(),
             "BEGIN:VEVENT\r\nUID:a\r\nSUMMARY:Call\r\nEND:VEVENT\r\n"
+        );
+    }
+
+    #[test]
+    fn addresses_keep_only_what_occurrences_use() {
+        let text = "BEGIN:VEVENT\r\nATTENDEE;CUTYPE=INDIVIDUAL;ROLE=REQ-PARTICIPANT;PARTSTAT=DECLINED;CN=\"Patel; Raj: sales\";X-NUM-GUESTS=0:mailto:raj@x.com\r\nORGANIZER;CN=Ana:mailto:ana@x.com\r\nattendee;email=b@x.com;RSVP=TRUE:urn:uuid:1\r\nATTENDEE;CN=Lo\r\n ng Name;PARTSTAT=ACCEPTED:mailto:l@x.com\r\nATTENDEE;CN=\"broken\r\nEND:VEVENT\r\n";
+        let mut raw = Vec::new();
+        scan(
+            Path::new("t.ics"),
+            text.as_bytes(),
+            &|_| Keep::Meeting,
+            |item| {
+                if let Item::Component(c) = item {
+                    raw = c.raw.clone();
+                }
+                Ok(())
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            String::from_utf8(raw).unwrap(),
+            "BEGIN:VEVENT\r\nATTENDEE;CUTYPE=INDIVIDUAL;PARTSTAT=DECLINED:mailto:raj@x.com\r\nORGANIZER:mailto:ana@x.com\r\nattendee;email=b@x.com:urn:uuid:1\r\nATTENDEE;PARTSTAT=ACCEPTED:mailto:l@x.com\r\nATTENDEE;CN=\"broken\r\nEND:VEVENT\r\n"
         );
     }
 
