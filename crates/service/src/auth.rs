@@ -290,6 +290,15 @@ impl Service {
                 let mut tx = self.store().write().await?;
                 tx.clear_rate_limit(&format!("login:account:{email_key}"))
                     .await?;
+                // The limits are on failures: a success that was the
+                // client's only attempt in the window is not kept against
+                // it (else an office behind one address runs out of logins).
+                // One with failures before it stays counted, so that signing
+                // in to one's own account cannot reset a guessing count.
+                if per_client <= 1 {
+                    tx.clear_rate_limit(&format!("login:client:{client}"))
+                        .await?;
+                }
                 record::audit(
                     tx.as_mut(),
                     now,

@@ -252,7 +252,8 @@ impl Service {
         let decision = accord_domain::evaluate(&active.playbook, &Input::Meeting(input), &excepted)
             .map_err(|e| ServiceError::Internal(e.to_string()))?;
         if new.planned && decision.effect == Effect::Deny {
-            record::decision(tx.as_mut(), record_ref, &decision, active.version, now).await?;
+            // Refused before it happened: audited with its decision; the
+            // decision log holds decisions about records that exist.
             record::audit(
                 tx.as_mut(),
                 now,
@@ -288,7 +289,21 @@ impl Service {
         };
         tx.insert_meeting(&stored).await?;
         let stored = tx.get_meeting(id).await?;
-        record::decision(tx.as_mut(), record_ref, &decision, active.version, now).await?;
+        // A contact logged after the fact broke (or kept) the rules when it
+        // happened: its decision counts in the windows of that day.
+        let decided_at = if new.planned {
+            now
+        } else {
+            stored.meeting.starts_at.min(now)
+        };
+        record::decision(
+            tx.as_mut(),
+            record_ref,
+            &decision,
+            active.version,
+            decided_at,
+        )
+        .await?;
         record::audit(
             tx.as_mut(),
             now,
@@ -421,7 +436,17 @@ impl Service {
             id: a.id.0,
         };
         if decision.effect == Effect::Deny {
-            record::decision(tx.as_mut(), record_ref, &decision, active.version, now).await?;
+            record::audit(
+                tx.as_mut(),
+                now,
+                &who.actor(),
+                "access.refused",
+                "access",
+                a.id,
+                None::<&()>,
+                Some(&decision),
+            )
+            .await?;
             tx.commit().await?;
             return Err(ServiceError::Denied(Box::new(decision)));
         }
@@ -671,7 +696,14 @@ impl Service {
             kind: RecordKind::Commitment,
             id: c.id.0,
         };
-        record::decision(tx.as_mut(), record_ref, &decision, active.version, now).await?;
+        record::decision(
+            tx.as_mut(),
+            record_ref,
+            &decision,
+            active.version,
+            c.said_at.min(now),
+        )
+        .await?;
         record::audit(
             tx.as_mut(),
             now,
@@ -842,5 +874,66 @@ impl Service {
         who.require(Action::ReadInsights)?;
         let mut tx = self.store().read().await?;
         Ok(tx.list_insights(account, pm, page).await?)
+    }
+}
+
+/// A customer contact with everything attached to it: what the playbook
+/// said, the exceptions asked for it, and the insights and commitments
+/// logged from it.
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ContactView {
+    /// The contact.
+    pub meeting: StoredMeeting,
+    /// The playbook's decisions about it.
+    pub decisions: Vec<accord_store::DecisionRecord>,
+    /// Exceptions asked for it.
+    pub exceptions: Vec<accord_domain::exception::Exception>,
+    /// Insights captured from it, newest first.
+    pub insights: Vec<Insight>,
+    /// Commitments made in it, newest first.
+    pub commitments: Vec<Commitment>,
+}
+
+impl Service {
+    /// A contact with its decisions, exceptions, insights and commitments,
+    /// read in one transaction.
+    pub async fn contact(&self, who: &Principal, id: MeetingId) -> Result<ContactView> {
+        who.require(Action::ReadMeetings)?;
+        let mut tx = self.store().read().await?;
+        let meeting = tx.get_meeting(id).await?;
+        let record = RecordRef {
+            kind: RecordKind::Meeting,
+            id: id.0,
+        };
+        let decisions = tx.decisions_for(record).await?;
+        let exceptions = tx.exceptions_for(record).await?;
+        // Insights and commitments are indexed by account; one account has
+        // tens of them, not thousands.
+        let (insights, commitments) = match meeting.meeting.account {
+            Some(a) => {
+                let page = PageRequest::first(500);
+                let insights = tx.list_insights(Some(a), None, &page).await?.items;
+                let commitments = tx.list_commitments(Some(a), false, &page).await?.items;
+                (
+                    insights
+                        .into_iter()
+                        .filter(|i| i.meeting == Some(id))
+                        .collect(),
+                    commitments
+                        .into_iter()
+                        .filter(|c| c.meeting == Some(id))
+                        .collect(),
+                )
+            }
+            None => (Vec::new(), Vec::new()),
+        };
+        Ok(ContactView {
+            meeting,
+            decisions,
+            exceptions,
+            insights,
+            commitments,
+        })
     }
 }

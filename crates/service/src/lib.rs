@@ -11,15 +11,20 @@ pub mod auth;
 pub mod authz;
 pub mod charter;
 pub mod contacts;
+pub mod demo;
 pub mod error;
 pub mod evaluate;
 pub mod exceptions;
 pub mod facts;
+pub mod import;
 pub mod logs;
 pub mod org;
 pub mod playbooks;
 pub mod record;
 pub mod requests;
+pub mod signals;
+pub mod time;
+pub mod webhooks;
 
 use std::sync::{Arc, RwLock};
 
@@ -98,6 +103,8 @@ pub struct Settings {
     pub login_window: chrono::Duration,
     /// How long a browser session lasts.
     pub session_ttl: chrono::Duration,
+    /// How webhook deliveries are made and retried.
+    pub delivery: webhooks::DeliveryPolicy,
 }
 
 impl Default for Settings {
@@ -108,6 +115,7 @@ impl Default for Settings {
             login_attempts_per_client: 20,
             login_window: chrono::Duration::minutes(15),
             session_ttl: chrono::Duration::hours(12),
+            delivery: webhooks::DeliveryPolicy::default(),
         }
     }
 }
@@ -118,6 +126,8 @@ struct Inner {
     clock: Arc<dyn Clock>,
     settings: Settings,
     playbook: RwLock<Arc<ActivePlaybook>>,
+    /// The HTTP client webhooks are sent with, installed by the server.
+    transport: std::sync::OnceLock<Arc<dyn webhooks::Transport>>,
 }
 
 /// accord's use cases over one store.
@@ -190,6 +200,7 @@ impl Service {
                 clock,
                 settings,
                 playbook: RwLock::new(Arc::new(active)),
+                transport: std::sync::OnceLock::new(),
             }),
         })
     }

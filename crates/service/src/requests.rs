@@ -273,8 +273,9 @@ impl Service {
         let decision = accord_domain::evaluate(playbook, &Input::Request(input.clone()), &excepted)
             .map_err(|e| ServiceError::invalid("engagement_type", e.to_string()))?;
         if decision.effect == Effect::Deny {
-            // Refused: recorded (a refusal is a fact the leaders see), not stored.
-            record::decision(tx.as_mut(), record, &decision, active.version, now).await?;
+            // Refused: audited with its decision (a refusal is a fact the
+            // leaders see); the decision log holds decisions about records
+            // that exist.
             record::audit(
                 tx.as_mut(),
                 now,
@@ -318,6 +319,7 @@ impl Service {
             redirected_from: None,
             outcome: None,
             hours: None,
+            completed_at: None,
         };
         tx.insert_request(&request).await?;
         tx.append_history(&StateChange {
@@ -398,7 +400,7 @@ impl Service {
         )
         .await?;
         tx.commit().await?;
-        tracing::info!(request = %id, effect = %decision.effect, "request created");
+        tracing::debug!(request = %id, effect = %decision.effect, "request created");
         Ok(RequestOutcome {
             request,
             decision: Some(decision),
@@ -555,6 +557,7 @@ impl Service {
                 }
                 after.outcome = Some(outcome.trim().to_owned());
                 after.hours = Some(*hours);
+                after.completed_at = Some(now);
             }
         }
         tx.update_request(&after, before.state).await?;
@@ -608,7 +611,7 @@ impl Service {
                 .await?;
             decision = Some(d);
             exceptions = ex;
-            tracing::info!(request = %id, follow_up = %new.id, "request redirected");
+            tracing::debug!(request = %id, follow_up = %new.id, "request redirected");
         }
         tx.commit().await?;
         Ok(RequestOutcome {
@@ -672,6 +675,7 @@ impl Service {
             redirected_from: Some(from.id),
             outcome: None,
             hours: None,
+            completed_at: None,
             ..from.clone()
         };
         let record = RecordRef {
