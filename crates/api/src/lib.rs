@@ -52,6 +52,8 @@ pub struct ApiState {
         (name = "org", description = "People, teams, accounts, opportunities"),
         (name = "logs", description = "The audit log and the decision log"),
         (name = "tokens", description = "API tokens"),
+        (name = "signals", description = "The report, signals, alerts and reviews"),
+        (name = "webhooks", description = "Webhook subscriptions and deliveries (admins)"),
     )
 )]
 pub struct ApiDoc;
@@ -178,6 +180,31 @@ pub const ENDPOINTS: &[Endpoint] = &[
     e("GET", "/api/v1/opportunities/{id}", Action::ReadOrg),
     e("GET", "/api/v1/audit", Action::ReadLogs),
     e("GET", "/api/v1/decisions", Action::ReadLogs),
+    e("GET", "/api/v1/report", Action::ReadReport),
+    any("GET", "/api/v1/signals/mine"),
+    any("GET", "/api/v1/signals/history"),
+    e("GET", "/api/v1/alerts", Action::ReadReport),
+    e("GET", "/api/v1/alerts/{id}", Action::ReadReport),
+    e("GET", "/api/v1/reviews", Action::ReadReport),
+    e("POST", "/api/v1/reviews", Action::ManageReviews),
+    e("GET", "/api/v1/reviews/{id}", Action::ReadReport),
+    e(
+        "POST",
+        "/api/v1/reviews/{id}/outcome",
+        Action::ManageReviews,
+    ),
+    e("GET", "/api/v1/webhooks", Action::ManageWebhooks),
+    e("POST", "/api/v1/webhooks", Action::ManageWebhooks),
+    e("GET", "/api/v1/webhooks/{id}", Action::ManageWebhooks),
+    e("DELETE", "/api/v1/webhooks/{id}", Action::ManageWebhooks),
+    e("POST", "/api/v1/webhooks/{id}/test", Action::ManageWebhooks),
+    e("GET", "/api/v1/deliveries", Action::ManageWebhooks),
+    e("GET", "/api/v1/deliveries/{id}", Action::ManageWebhooks),
+    e(
+        "POST",
+        "/api/v1/deliveries/{id}/redeliver",
+        Action::ManageWebhooks,
+    ),
     any("GET", "/api/v1/tokens"),
     any("POST", "/api/v1/tokens"),
     any("DELETE", "/api/v1/tokens/{id}"),
@@ -185,9 +212,10 @@ pub const ENDPOINTS: &[Endpoint] = &[
 
 /// The API's routes (full paths under `/api/v1`) and its OpenAPI document.
 pub fn router(state: ApiState) -> (Router, utoipa::openapi::OpenApi) {
-    let (router, doc) = routes::all(OpenApiRouter::with_openapi(ApiDoc::openapi()))
+    let (router, mut doc) = routes::all(OpenApiRouter::with_openapi(ApiDoc::openapi()))
         .with_state(state)
         .split_for_parts();
+    describe_responses(&mut doc);
     let doc_json = doc.clone();
     let router = router
         .route(
@@ -199,7 +227,52 @@ pub fn router(state: ApiState) -> (Router, utoipa::openapi::OpenApi) {
         )
         .merge(
             utoipa_swagger_ui::SwaggerUi::new("/api/v1/docs")
-                .url("/api/v1/docs/openapi.json", doc.clone()),
+                .url("/api/v1/docs/openapi.json", doc.clone())
+                // The page must need no network: not even swagger.io's
+                // online validator badge.
+                .config(utoipa_swagger_ui::Config::default().validator_url("none")),
+        )
+        // An unknown API path is a problem+json 404 like any other; a route
+        // rather than a fallback, so that the web UI keeps its own fallback
+        // when the server merges both.
+        .route(
+            "/api/v1/{*rest}",
+            axum::routing::any(|| async {
+                ApiError::Service(accord_service::ServiceError::not_found("API route"))
+            }),
         );
     (router, doc)
+}
+
+/// OpenAPI requires a description on every response; utoipa leaves it out
+/// when a handler's `responses(...)` gives none, so the status's name stands
+/// in for it.
+fn describe_responses(doc: &mut utoipa::openapi::OpenApi) {
+    for item in doc.paths.paths.values_mut() {
+        let ops = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.options,
+            &mut item.head,
+            &mut item.patch,
+            &mut item.trace,
+        ];
+        for op in ops.into_iter().flatten() {
+            for (code, response) in op.responses.responses.iter_mut() {
+                if let utoipa::openapi::RefOr::T(r) = response
+                    && r.description.is_empty()
+                {
+                    r.description = code
+                        .parse::<u16>()
+                        .ok()
+                        .and_then(|c| axum::http::StatusCode::from_u16(c).ok())
+                        .and_then(|s| s.canonical_reason())
+                        .unwrap_or("Response")
+                        .to_owned();
+                }
+            }
+        }
+    }
 }

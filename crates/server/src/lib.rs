@@ -6,6 +6,8 @@
 //! [`router`] is apart from [`serve`] so that most tests drive the router
 //! with `oneshot` and a few spawn the real server on port 0.
 
+mod webhooks;
+
 use std::future::Future;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -24,6 +26,8 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
+pub use webhooks::HttpTransport;
+
 /// How the server behaves.
 #[derive(Clone, Debug)]
 pub struct ServerOptions {
@@ -35,6 +39,9 @@ pub struct ServerOptions {
     pub body_limit: usize,
     /// How often to pick up a playbook stored by another server.
     pub playbook_refresh: Duration,
+    /// Run the webhook delivery worker (several servers may; each claims
+    /// different deliveries).
+    pub deliver_webhooks: bool,
 }
 
 impl Default for ServerOptions {
@@ -44,6 +51,7 @@ impl Default for ServerOptions {
             request_timeout: Duration::from_secs(30),
             body_limit: 16 * 1024 * 1024,
             playbook_refresh: Duration::from_secs(5),
+            deliver_webhooks: true,
         }
     }
 }
@@ -58,7 +66,13 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The whole application: API, health checks, middleware.
 pub fn router(service: Service, opts: &ServerOptions) -> Router {
+    // `POST /api/v1/webhooks/{id}/test` sends a ping from this server.
+    webhooks::install(&service);
     let (api, _doc) = accord_api::router(ApiState {
+        service: service.clone(),
+        secure_cookies: opts.secure_cookies,
+    });
+    let web = accord_web::router(accord_web::WebState {
         service: service.clone(),
         secure_cookies: opts.secure_cookies,
     });
@@ -68,6 +82,7 @@ pub fn router(service: Service, opts: &ServerOptions) -> Router {
         .with_state(AppState { service });
     health
         .merge(api)
+        .merge(web)
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
             let id = req
                 .headers()
@@ -108,8 +123,8 @@ async fn readyz(State(s): State<AppState>) -> impl IntoResponse {
 }
 
 /// Runs the background work of one server until `shutdown` resolves:
-/// picking up playbook versions stored by other servers, removing expired
-/// sessions.
+/// picking up playbook versions stored by other servers, the daily signal
+/// run, delivering webhooks, removing expired sessions.
 pub fn spawn_workers(
     service: Service,
     opts: &ServerOptions,
@@ -134,6 +149,32 @@ pub fn spawn_workers(
             }
         }
     }));
+    // The daily signal run (for yesterday, once it is whole), checked
+    // hourly so a server started mid-day or down at midnight catches up.
+    let mut stop = shutdown.clone();
+    let svc = service.clone();
+    handles.push(tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {
+                    match svc.run_signals_if_due().await {
+                        Ok(Some(run)) => tracing::info!(as_of = ?run.as_of, values = run.values, opened = run.opened.len(), closed = run.closed.len(), "signals computed"),
+                        Ok(None) => {}
+                        Err(e) => tracing::warn!(error = %e, "cannot compute the signals"),
+                    }
+                }
+                _ = stop.changed() => break,
+            }
+        }
+    }));
+    if opts.deliver_webhooks {
+        webhooks::install(&service);
+        handles.push(tokio::spawn(webhooks::worker(
+            service.clone(),
+            shutdown.clone(),
+        )));
+    }
     let mut stop = shutdown;
     handles.push(tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(600));
@@ -169,24 +210,38 @@ pub async fn serve(
     .await
 }
 
-/// Resolves on Ctrl-C or SIGTERM.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Resolves on Ctrl-C or SIGTERM. The handlers are registered when this
+/// is called, not when the future is first polled: a SIGTERM that arrives
+/// right after the server says it is serving still stops it gracefully
+/// (instead of the default action, which kills the process).
+pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
+    let (term, int) = {
+        use tokio::signal::unix::{SignalKind, signal};
+        (
+            signal(SignalKind::terminate()).ok(),
+            signal(SignalKind::interrupt()).ok(),
+        )
     };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {}
-        _ = term => {}
+    async move {
+        #[cfg(unix)]
+        {
+            let wait = |s: Option<tokio::signal::unix::Signal>| async move {
+                match s {
+                    Some(mut s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                _ = wait(term) => {}
+                _ = wait(int) => {}
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }

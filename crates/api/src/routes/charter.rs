@@ -33,7 +33,7 @@ async fn charter(State(s): State<ApiState>, auth: Auth) -> ApiResult<Json<Charte
 }
 
 /// Every version, newest first.
-#[utoipa::path(get, path = "/api/v1/charter/versions", tag = "charter", responses((status = 200, body = Vec<CharterVersion>)))]
+#[utoipa::path(get, path = "/api/v1/charter/versions", operation_id = "charter_versions", tag = "charter", responses((status = 200, body = Vec<CharterVersion>)))]
 async fn versions(State(s): State<ApiState>, auth: Auth) -> ApiResult<Json<Vec<CharterVersion>>> {
     Ok(Json(s.service.charter_versions(&auth.principal).await?))
 }
@@ -65,7 +65,7 @@ async fn draft(
 }
 
 /// A version with its comments, endorsements and acknowledgments.
-#[utoipa::path(get, path = "/api/v1/charter/versions/{id}", tag = "charter", params(("id" = CharterVersionId, Path)),
+#[utoipa::path(get, path = "/api/v1/charter/versions/{id}", operation_id = "charter_version", tag = "charter", params(("id" = CharterVersionId, Path)),
     responses((status = 200, body = CharterVersion), (status = 404, body = Problem)))]
 async fn version(
     State(s): State<ApiState>,

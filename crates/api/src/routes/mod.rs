@@ -6,6 +6,8 @@ mod org;
 mod playbook;
 mod requests;
 mod session;
+mod signals;
+mod webhooks;
 
 use accord_store::PageRequest;
 use utoipa_axum::router::OpenApiRouter;
@@ -19,6 +21,8 @@ pub(crate) fn all(r: OpenApiRouter<ApiState>) -> OpenApiRouter<ApiState> {
     let r = access::routes(r);
     let r = playbook::routes(r);
     let r = charter::routes(r);
+    let r = signals::routes(r);
+    let r = webhooks::routes(r);
     org::routes(r)
 }
 

@@ -39,7 +39,7 @@ async fn current(State(s): State<ApiState>, auth: Auth) -> ApiResult<Json<Playbo
 }
 
 /// Every version, newest first (without their text).
-#[utoipa::path(get, path = "/api/v1/playbook/versions", tag = "playbook",
+#[utoipa::path(get, path = "/api/v1/playbook/versions", operation_id = "playbook_versions", tag = "playbook",
     responses((status = 200, body = Vec<VersionInfo>)))]
 async fn versions(State(s): State<ApiState>, auth: Auth) -> ApiResult<Json<Vec<VersionInfo>>> {
     Ok(Json(s.service.playbook_versions(&auth.principal).await?))
@@ -72,7 +72,7 @@ async fn upload(
 }
 
 /// One version, with its text.
-#[utoipa::path(get, path = "/api/v1/playbook/versions/{version}", tag = "playbook", params(("version" = i64, Path)),
+#[utoipa::path(get, path = "/api/v1/playbook/versions/{version}", operation_id = "playbook_version", tag = "playbook", params(("version" = i64, Path)),
     responses((status = 200, body = PlaybookVersion), (status = 404, body = Problem)))]
 async fn version(
     State(s): State<ApiState>,
