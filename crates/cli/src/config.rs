@@ -31,6 +31,27 @@ pub(crate) struct Config {
     pub(crate) session_hours: i64,
     /// Longest a request may take, in seconds.
     pub(crate) request_timeout_secs: u64,
+    /// Run the webhook delivery worker in `serve` (`false` leaves delivery
+    /// to the other servers on the database).
+    pub(crate) webhook_delivery: bool,
+    /// Longest one webhook attempt may take, in seconds.
+    pub(crate) webhook_timeout_secs: u64,
+    /// How long a server's claim on a delivery holds, in seconds: after it,
+    /// another server delivers what a killed server had claimed. Kept
+    /// above the attempt time-out.
+    pub(crate) webhook_lease_secs: i64,
+    /// The wait before a failed delivery's first retry, in milliseconds;
+    /// it doubles with each attempt (with jitter)...
+    pub(crate) webhook_backoff_ms: i64,
+    /// ...up to this many seconds.
+    pub(crate) webhook_backoff_cap_secs: i64,
+    /// After this many hours of failures a delivery is dead (admins see and
+    /// redeliver it).
+    pub(crate) webhook_dead_after_hours: i64,
+    /// How often an idle delivery worker looks for work, in milliseconds.
+    pub(crate) webhook_poll_ms: u64,
+    /// Deliveries in flight at once per server.
+    pub(crate) webhook_concurrency: usize,
 }
 
 impl fmt::Debug for Config {
@@ -65,7 +86,15 @@ impl Config {
             .set_default("login_attempts_per_client", 20)?
             .set_default("login_window_secs", 900)?
             .set_default("session_hours", 12)?
-            .set_default("request_timeout_secs", 30)?;
+            .set_default("request_timeout_secs", 30)?
+            .set_default("webhook_delivery", true)?
+            .set_default("webhook_timeout_secs", 10)?
+            .set_default("webhook_lease_secs", 60)?
+            .set_default("webhook_backoff_ms", 5000)?
+            .set_default("webhook_backoff_cap_secs", 3600)?
+            .set_default("webhook_dead_after_hours", 24)?
+            .set_default("webhook_poll_ms", 1000)?
+            .set_default("webhook_concurrency", 8)?;
         match file {
             Some(p) => {
                 if !p.exists() {
@@ -110,6 +139,26 @@ impl Config {
             login_attempts_per_client: self.login_attempts_per_client,
             login_window: chrono::Duration::seconds(self.login_window_secs.max(1)),
             session_ttl: chrono::Duration::hours(self.session_hours.max(1)),
+            delivery: self.delivery_policy(),
+        }
+    }
+
+    /// How webhooks are delivered and retried.
+    fn delivery_policy(&self) -> accord_service::webhooks::DeliveryPolicy {
+        let timeout = self.webhook_timeout_secs.clamp(1, 600);
+        let timeout_secs = i64::try_from(timeout).unwrap_or(600);
+        let concurrency = self.webhook_concurrency.clamp(1, 256);
+        accord_service::webhooks::DeliveryPolicy {
+            timeout: std::time::Duration::from_secs(timeout),
+            // A lease shorter than an attempt would let a second server
+            // deliver what the first is still delivering.
+            lease: chrono::Duration::seconds(self.webhook_lease_secs.max(timeout_secs + 1)),
+            backoff_base: chrono::Duration::milliseconds(self.webhook_backoff_ms.max(1)),
+            backoff_cap: chrono::Duration::seconds(self.webhook_backoff_cap_secs.max(1)),
+            dead_after: chrono::Duration::hours(self.webhook_dead_after_hours.max(1)),
+            batch: i64::try_from(concurrency).unwrap_or(8),
+            concurrency,
+            poll: std::time::Duration::from_millis(self.webhook_poll_ms.clamp(10, 60_000)),
         }
     }
 }
@@ -129,5 +178,24 @@ mod tests {
         )
         .unwrap();
         assert!(!format!("{c:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn delivery_settings_have_safe_floors() {
+        let mut c = Config::load(None, Overrides::default()).unwrap();
+        let d = c.settings().delivery;
+        assert_eq!(d.dead_after, chrono::Duration::hours(24));
+        assert_eq!(d.timeout, std::time::Duration::from_secs(10));
+        assert_eq!(d.lease, chrono::Duration::seconds(60));
+        c.webhook_timeout_secs = 30;
+        c.webhook_lease_secs = 5;
+        c.webhook_concurrency = 0;
+        let d = c.settings().delivery;
+        assert_eq!(
+            d.lease,
+            chrono::Duration::seconds(31),
+            "a lease outlasts an attempt"
+        );
+        assert_eq!(d.concurrency, 1);
     }
 }

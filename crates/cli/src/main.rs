@@ -55,6 +55,16 @@ enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(cmd::user::TokenCommand),
+    /// Manage webhook subscriptions and their deliveries.
+    #[command(subcommand)]
+    Webhook(cmd::webhook::WebhookCommand),
+    /// Import CRM and calendar exports.
+    #[command(subcommand)]
+    Import(cmd::import::ImportCommand),
+    /// The signals, open alerts and violations.
+    Report(cmd::report::ReportArgs),
+    /// Create a demo organisation with six months of history, and serve it.
+    Demo(cmd::demo::DemoArgs),
 }
 
 fn main() -> ExitCode {
@@ -63,6 +73,7 @@ fn main() -> ExitCode {
         Command::Serve { bind } => bind.clone(),
         _ => None,
     };
+    let explicit_db = cli.db.is_some();
     let cfg = || {
         config::Config::load(
             cli.config.as_deref(),
@@ -75,13 +86,20 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Playbook(c) => cmd::playbook::run(c),
         command => cfg().and_then(|cfg| {
-            init_logging(&cfg, matches!(command, Command::Serve { .. }));
+            init_logging(
+                &cfg,
+                matches!(command, Command::Serve { .. } | Command::Demo(_)),
+            );
             match command {
                 Command::Migrate => block_on(cmd::migrate::run(&cfg.database_url)),
                 Command::Audit(c) => block_on(cmd::audit::run(c, &cfg.database_url)),
                 Command::Serve { .. } => block_on(cmd::serve::run(&cfg)),
                 Command::User(c) => block_on(cmd::user::user(c, &cfg)),
                 Command::Token(c) => block_on(cmd::user::token(c, &cfg)),
+                Command::Webhook(c) => block_on(cmd::webhook::run(c, &cfg)),
+                Command::Report(a) => block_on(cmd::report::run(a, &cfg)),
+                Command::Demo(a) => block_on(cmd::demo::run(a, &cfg, explicit_db)),
+                Command::Import(c) => block_on(cmd::import::run(c, &cfg)),
                 Command::Playbook(_) => Ok(ExitCode::SUCCESS),
             }
         }),

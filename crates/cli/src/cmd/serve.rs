@@ -19,12 +19,15 @@ pub(crate) async fn run(cfg: &Config) -> Result<ExitCode> {
     let opts = ServerOptions {
         secure_cookies: cfg.secure_cookies,
         request_timeout: std::time::Duration::from_secs(cfg.request_timeout_secs.max(1)),
+        deliver_webhooks: cfg.webhook_delivery,
         ..ServerOptions::default()
     };
     let listener = tokio::net::TcpListener::bind(&cfg.bind)
         .await
         .with_context(|| format!("cannot listen on {}", cfg.bind))?;
     let addr = listener.local_addr()?;
+    // Before saying it serves: from then on, SIGTERM means a graceful stop.
+    let signalled = shutdown_signal();
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let workers = spawn_workers(service.clone(), &opts, stop_rx);
     tracing::info!(%addr, db = %accord_store::redact(&cfg.database_url), playbook = service.playbook().version, "accord is serving");
@@ -34,7 +37,7 @@ pub(crate) async fn run(cfg: &Config) -> Result<ExitCode> {
     );
     let app = router(service.clone(), &opts);
     serve(listener, app, async move {
-        shutdown_signal().await;
+        signalled.await;
         tracing::info!("shutting down: finishing requests in flight");
     })
     .await?;

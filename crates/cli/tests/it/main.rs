@@ -5,7 +5,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod database;
+mod import;
 mod playbook;
+mod report;
+mod serve;
+mod webhooks;
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
@@ -34,4 +38,17 @@ pub fn stdout(o: &Output) -> String {
 
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Runs `body` with the URL of a fresh database on each engine
+/// (PostgreSQL skipped with a notice when absent outside CI).
+pub fn on_both_engines(body: impl Fn(&str)) {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    for engine in accord_testkit::ENGINES {
+        let Some(db) = rt.block_on(accord_testkit::TestDb::new(engine)) else {
+            continue;
+        };
+        body(db.url());
+        rt.block_on(db.finish());
+    }
 }
