@@ -807,11 +807,7 @@ impl Service {
     ) -> Result<Vec<Vec<SignalValue>>> {
         who.require(Action::ReadReport)?;
         let mut tx = self.store().read().await?;
-        let mut out = Vec::with_capacity(series.len());
-        for (signal, kind, subject) in series {
-            out.push(tx.signal_history(signal, kind, subject, from, to).await?);
-        }
-        Ok(out)
+        Ok(tx.signal_histories(series, from, to).await?)
     }
 
     /// The signals about the signed-in person (their own record).

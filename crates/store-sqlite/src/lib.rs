@@ -20,6 +20,7 @@ static DIALECT: Dialect = Dialect {
     begin_write: "BEGIN IMMEDIATE",
     claim_lock: "",
     schema_query: "SELECT m.name AS t, p.name AS c FROM sqlite_master m JOIN pragma_table_info(m.name) p WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND m.name NOT LIKE '\\_sqlx%' ESCAPE '\\' ORDER BY 1, 2",
+    one_writer: true,
 };
 
 /// An open database and what opening it did.

@@ -327,6 +327,14 @@ pub trait GovOps: Send {
         from: NaiveDate,
         to: NaiveDate,
     ) -> Result<Vec<SignalValue>>;
+    /// Several histories in one go: for each `(signal, subject_kind,
+    /// subject)` of `series`, its values from `from` to `to`, oldest first.
+    async fn signal_histories(
+        &mut self,
+        series: &[(String, String, String)],
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<Vec<SignalValue>>>;
 
     /// Stores a new alert (`Conflict` when one is already open for the
     /// same signal and subject).

@@ -6,29 +6,15 @@
 use std::path::PathBuf;
 use std::process::Output;
 
-use accord_testkit::{ENGINES, TestDb};
 use serde_json::Value;
 
-use crate::{accord, scratch, stderr, stdout};
+use crate::{accord, on_both_engines, scratch, stderr, stdout};
 
 fn fixture(rel: &str) -> String {
     format!(
         "{}/../import/tests/fixtures/{rel}",
         env!("CARGO_MANIFEST_DIR")
     )
-}
-
-/// Runs `body` with the URL of a fresh database on each engine
-/// (PostgreSQL skipped with a notice when absent outside CI).
-fn on_both_engines(body: impl Fn(&str)) {
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    for engine in ENGINES {
-        let Some(db) = rt.block_on(TestDb::new(engine)) else {
-            continue;
-        };
-        body(db.url());
-        rt.block_on(db.finish());
-    }
 }
 
 fn json(o: &Output) -> Value {

@@ -1,6 +1,8 @@
 //! The decision log, the audit chain, playbook and charter versions,
 //! signal values, alerts and reviews.
 
+use std::collections::HashMap;
+
 use accord_domain::charter::{
     Acknowledgment, Charter, CharterComment, CharterState, CharterVersion, Endorsement,
 };
@@ -539,6 +541,31 @@ sql_impl!(GovOps, SqlTx {
             .fetch_all(&mut *self.tx)
             .await?;
         rows.iter().map(signal_value).collect()
+    }
+
+    async fn signal_histories(&mut self, series: &[(String, String, String)], from: NaiveDate, to: NaiveDate) -> Result<Vec<Vec<SignalValue>>> {
+        let mut found: HashMap<(String, String, String), Vec<SignalValue>> = HashMap::new();
+        // One query per hundred series: an OR of primary-key ranges, which
+        // both engines answer from the key's index.
+        for chunk in series.chunks(100) {
+            let mut q = QueryBuilder::<DB>::new("SELECT signal, subject_kind, subject, as_of, window_days, value, numerator, denominator, status FROM signal_values WHERE ");
+            for (i, (signal, kind, subject)) in chunk.iter().enumerate() {
+                if i > 0 {
+                    q.push(" OR ");
+                }
+                q.push("(signal = ").push_bind(signal.clone());
+                q.push(" AND subject_kind = ").push_bind(kind.clone());
+                q.push(" AND subject = ").push_bind(subject.clone());
+                q.push(" AND as_of >= ").push_bind(from);
+                q.push(" AND as_of <= ").push_bind(to).push(")");
+            }
+            q.push(" ORDER BY as_of");
+            for row in q.build().fetch_all(&mut *self.tx).await? {
+                let v = signal_value(&row)?;
+                found.entry((v.signal.to_string(), v.subject_kind.clone(), v.subject.clone())).or_default().push(v);
+            }
+        }
+        Ok(series.iter().map(|key| found.get(key).cloned().unwrap_or_default()).collect())
     }
 
     async fn insert_alert(&mut self, a: &Alert) -> Result<()> {

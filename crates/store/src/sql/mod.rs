@@ -18,6 +18,7 @@ mod signals;
 mod work;
 
 use std::fmt;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -42,18 +43,33 @@ pub struct Dialect {
     pub claim_lock: &'static str,
     /// `(table, column)` rows of every application table, sorted.
     pub schema_query: &'static str,
+    /// One writer at a time (SQLite): this process's writers queue in
+    /// memory rather than in the database's busy handler.
+    pub one_writer: bool,
 }
 
 /// A store over one sqlx pool.
 pub struct SqlStore<DB: Database> {
     pool: Pool<DB>,
     dialect: &'static Dialect,
+    /// Writers of this process take turns here before they begin (SQLite:
+    /// one writer at a time anyway, and a waiting writer in SQLite's busy
+    /// handler sleeps in steps of up to 100 ms; here it is woken the moment
+    /// the one before commits).
+    writers: Option<Arc<tokio::sync::Mutex<()>>>,
 }
 
 impl<DB: Database> SqlStore<DB> {
     /// A store over `pool`, speaking `dialect`.
     pub fn new(pool: Pool<DB>, dialect: &'static Dialect) -> Self {
-        Self { pool, dialect }
+        let writers = dialect
+            .one_writer
+            .then(|| Arc::new(tokio::sync::Mutex::new(())));
+        Self {
+            pool,
+            dialect,
+            writers,
+        }
     }
 
     /// The pool, for the engine's own needs (migrations).
@@ -75,6 +91,9 @@ impl<DB: Database> fmt::Debug for SqlStore<DB> {
 pub struct SqlTx<DB: Database> {
     tx: Transaction<'static, DB>,
     dialect: &'static Dialect,
+    /// A writer's turn (see [`SqlStore`]), given back when the transaction
+    /// ends, however it ends. Declared after `tx`: dropped after it.
+    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
 
 impl<DB: Database> fmt::Debug for SqlTx<DB> {
@@ -127,12 +146,21 @@ sql_impl!(Store, SqlStore {
 
     async fn read(&self) -> Result<Box<dyn Tx>> {
         let tx = self.pool.begin_with(self.dialect.begin_read).await?;
-        Ok(Box::new(SqlTx { tx, dialect: self.dialect }))
+        Ok(Box::new(SqlTx { tx, dialect: self.dialect, _turn: None }))
     }
 
     async fn write(&self) -> Result<Box<dyn Tx>> {
+        let turn = match &self.writers {
+            // As long as SQLite's busy timeout would have waited.
+            Some(w) => Some(
+                tokio::time::timeout(std::time::Duration::from_secs(10), w.clone().lock_owned())
+                    .await
+                    .map_err(|_| StoreError::Unavailable("the database is busy: another write did not finish within 10 s".into()))?,
+            ),
+            None => None,
+        };
         let tx = self.pool.begin_with(self.dialect.begin_write).await?;
-        Ok(Box::new(SqlTx { tx, dialect: self.dialect }))
+        Ok(Box::new(SqlTx { tx, dialect: self.dialect, _turn: turn }))
     }
 
     async fn ping(&self) -> Result<()> {

@@ -245,10 +245,8 @@ pub(crate) async fn dashboard(
     Query(q): Query<DashboardQuery>,
 ) -> Result<Response, WebError> {
     v.principal.require(accord_service::Action::ReadReport)?;
-    let t0 = std::time::Instant::now();
     let names = Names::load(&state.service, &v.principal).await?;
     let subjects = Subjects::new(&names);
-    eprintln!("TIMING names {:?}", t0.elapsed());
     let today = state.service.now().date_naive();
     let caller = Caller::Person(v.principal.clone());
     let team = q.team.trim().to_owned();
@@ -270,7 +268,6 @@ pub(crate) async fn dashboard(
         }
         Err(e) => return Err(e.into()),
     };
-    eprintln!("TIMING report {:?}", t0.elapsed());
     let active = state.service.playbook();
     let defs: HashMap<&str, &SignalDef> = active
         .playbook
@@ -402,11 +399,6 @@ pub(crate) async fn dashboard(
         .signal_histories(&v.principal, &series, from, today)
         .await?
         .into_iter();
-    eprintln!(
-        "TIMING histories {:?} ({} series)",
-        t0.elapsed(),
-        series.len()
-    );
     let days: Vec<NaiveDate> = (0..=TREND_DAYS)
         .map(|i| from + chrono::Duration::days(i))
         .collect();
@@ -467,7 +459,6 @@ pub(crate) async fn dashboard(
         });
     }
 
-    eprintln!("TIMING charts {:?}", t0.elapsed());
     let mut teams: Vec<Choice> = names
         .teams()
         .into_iter()
