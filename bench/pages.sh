@@ -17,7 +17,8 @@ WORK="$(mktemp -d "${TMPDIR:-/tmp}/accord-pages.XXXXXX")"
 trap 'rm -rf "$WORK"' EXIT
 
 echo "== building accord and the timing example (release)" >&2
-cargo build --release -q -p accord -p accord-web --example page_timings
+cargo build --release -q -p accord --bin accord
+cargo build --release -q -p accord-web --example page_timings
 TARGET_DIR="${CARGO_TARGET_DIR:-target}"
 
 echo "== the demo organisation" >&2

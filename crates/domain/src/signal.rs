@@ -102,6 +102,28 @@ pub struct SignalValue {
     pub window_days: u32,
 }
 
+/// One day of a signal's trend: what a chart draws.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SignalPoint {
+    /// The day (the last of its window).
+    pub as_of: NaiveDate,
+    /// The value on that day.
+    pub value: f64,
+    /// Against the thresholds.
+    pub status: SignalStatus,
+}
+
+impl From<&SignalValue> for SignalPoint {
+    fn from(v: &SignalValue) -> Self {
+        SignalPoint {
+            as_of: v.as_of,
+            value: v.value,
+            status: v.status,
+        }
+    }
+}
+
 /// Where an alert stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -16,7 +16,7 @@ use accord_domain::people::{Person, Role, Team};
 use accord_domain::playbook::{Metric, Playbook, SignalDef, SubjectKind, Unit};
 use accord_domain::request::Category;
 use accord_domain::signal::{
-    Alert, AlertState, Review, ReviewOutcome, SignalStatus, SignalValue, classify,
+    Alert, AlertState, Review, ReviewOutcome, SignalPoint, SignalStatus, SignalValue, classify,
 };
 use accord_store::rollup::{
     self, AccessAggregate, CommitmentRow, ContactAggregate, ContactTotals, CreatedAggregate,
@@ -473,9 +473,22 @@ impl Service {
         as_of: NaiveDate,
         window_override: Option<u32>,
     ) -> Result<Vec<SignalValue>> {
-        let active = self.playbook();
         let mut tx = self.store().read().await?;
         let org = load_org(tx.as_mut()).await?;
+        self.signals_from(tx.as_mut(), &org, as_of, window_override)
+            .await
+    }
+
+    /// The signals on `as_of`, from an open transaction and the loaded
+    /// organisation.
+    async fn signals_from(
+        &self,
+        tx: &mut dyn Tx,
+        org: &Org,
+        as_of: NaiveDate,
+        window_override: Option<u32>,
+    ) -> Result<Vec<SignalValue>> {
+        let active = self.playbook();
         let mut windows: BTreeSet<u32> = active
             .playbook
             .signals
@@ -487,11 +500,11 @@ impl Service {
         }
         let mut data = HashMap::new();
         for w in windows {
-            data.insert(w, load_window(tx.as_mut(), as_of, w).await?);
+            data.insert(w, load_window(tx, as_of, w).await?);
         }
         Ok(compute(
             &active.playbook,
-            &org,
+            org,
             as_of,
             window_override,
             &data,
@@ -509,9 +522,11 @@ impl Service {
     ) -> Result<Report> {
         caller.require(Action::ReadReport)?;
         let active = self.playbook();
-        let values = self.compute_signals(as_of, window_override).await?;
         let mut tx = self.store().read().await?;
         let org = load_org(tx.as_mut()).await?;
+        let values = self
+            .signals_from(tx.as_mut(), &org, as_of, window_override)
+            .await?;
         if let Some(t) = team
             && org.team_by_name(t).is_none()
         {
@@ -530,28 +545,14 @@ impl Service {
         });
         let (first, last, start, end) = rollup::window(as_of, window);
         let (rows, total) = tx.violations(start, end, 500).await?;
-        let mut accounts: HashMap<accord_domain::id::AccountId, String> = HashMap::new();
         let mut violations = Vec::with_capacity(rows.len());
         for v in rows {
-            let account = match v.account {
-                Some(a) => match accounts.get(&a) {
-                    Some(n) => Some(n.clone()),
-                    None => {
-                        let n = tx.get_account(a).await.map(|a| a.name).ok();
-                        if let Some(n) = &n {
-                            accounts.insert(a, n.clone());
-                        }
-                        n
-                    }
-                },
-                None => None,
-            };
             violations.push(ViolationView {
                 rule: v.rule,
                 record_kind: v.record.kind.as_str().to_owned(),
                 record_id: v.record.id,
                 person: v.person.and_then(|p| org.email(p)),
-                account,
+                account: v.account_name,
                 at: v.at,
             });
         }
@@ -795,19 +796,19 @@ impl Service {
             .await?)
     }
 
-    /// Several histories at once, each `(signal, subject_kind, subject)`,
-    /// in one read transaction: a page of trend charts asks once. Leaders
-    /// only.
-    pub async fn signal_histories(
+    /// Several trends at once, each `(signal, subject_kind, subject)`'s
+    /// daily points, in one read transaction: a page of trend charts asks
+    /// once. Leaders only.
+    pub async fn signal_trends(
         &self,
         who: &Principal,
         series: &[(String, String, String)],
         from: NaiveDate,
         to: NaiveDate,
-    ) -> Result<Vec<Vec<SignalValue>>> {
+    ) -> Result<Vec<Vec<SignalPoint>>> {
         who.require(Action::ReadReport)?;
         let mut tx = self.store().read().await?;
-        Ok(tx.signal_histories(series, from, to).await?)
+        Ok(tx.signal_trends(series, from, to).await?)
     }
 
     /// The signals about the signed-in person (their own record).

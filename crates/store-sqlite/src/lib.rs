@@ -34,6 +34,11 @@ pub struct Opened {
     pub version: i64,
 }
 
+/// Rows a query may run ahead of its reader: enough for the longest
+/// result a page reads (a dashboard's trend histories), bounded so that a
+/// runaway query cannot fill memory.
+const ROW_BUFFER: usize = 8192;
+
 /// Opens (creating it if absent) the SQLite database at `url`
 /// (`sqlite://PATH`) and brings its schema up to date.
 pub async fn open(url: &str) -> Result<Opened, StoreError> {
@@ -53,9 +58,17 @@ pub async fn open(url: &str) -> Result<Opened, StoreError> {
         .pragma("temp_store", "memory")
         // Checkpoint the WAL every ~40 MiB rather than every 4 MiB: a bulk
         // import rewrites the same index pages less often.
-        .pragma("wal_autocheckpoint", "10000");
+        .pragma("wal_autocheckpoint", "10000")
+        // Rows cross from SQLite's worker thread to the task through a
+        // bounded channel; at the default of 50, a long result makes the
+        // worker wait on the reader row after row (a futex wake-up each).
+        .row_buffer_size(ROW_BUFFER);
     let pool = SqlitePoolOptions::new()
         .max_connections(8)
+        // A connection is a handle on a file in this process, not a socket
+        // that can drop: no ping (a round trip to its worker thread) each
+        // time one is taken from the pool.
+        .test_before_acquire(false)
         .acquire_timeout(Duration::from_secs(15))
         .connect_with(opts)
         .await

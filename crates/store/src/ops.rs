@@ -26,7 +26,7 @@ use accord_domain::insight::Insight;
 use accord_domain::people::{Person, Team};
 use accord_domain::record::RecordRef;
 use accord_domain::request::{EngagementRequest, RequestState, StateChange};
-use accord_domain::signal::{Alert, Review, SignalValue};
+use accord_domain::signal::{Alert, Review, SignalPoint, SignalValue};
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
@@ -327,14 +327,15 @@ pub trait GovOps: Send {
         from: NaiveDate,
         to: NaiveDate,
     ) -> Result<Vec<SignalValue>>;
-    /// Several histories in one go: for each `(signal, subject_kind,
-    /// subject)` of `series`, its values from `from` to `to`, oldest first.
-    async fn signal_histories(
+    /// Several trends in one go: for each `(signal, subject_kind,
+    /// subject)` of `series`, its daily points from `from` to `to`, oldest
+    /// first.
+    async fn signal_trends(
         &mut self,
         series: &[(String, String, String)],
         from: NaiveDate,
         to: NaiveDate,
-    ) -> Result<Vec<Vec<SignalValue>>>;
+    ) -> Result<Vec<Vec<SignalPoint>>>;
 
     /// Stores a new alert (`Conflict` when one is already open for the
     /// same signal and subject).

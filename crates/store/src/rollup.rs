@@ -105,6 +105,8 @@ pub struct ViolationRow {
     pub at: DateTime<Utc>,
     /// Its account.
     pub account: Option<AccountId>,
+    /// The account's name.
+    pub account_name: Option<String>,
     /// The person at fault (the PM who met alone, the requester, ...).
     pub person: Option<PersonId>,
 }

@@ -12,7 +12,8 @@
 //! Who is who comes from the database: the demo's rep and PM (Victor and
 //! Paula), and the first person of every other role. `ACCORD_TIMING_RUNS`
 //! sets the runs per page (default 15), `ACCORD_TIMING_DUMP` a folder to
-//! keep each page's HTML in, `ACCORD_TIMING_LIMIT_MS` the target (50).
+//! keep each page's HTML in, `ACCORD_TIMING_LIMIT_MS` the target (50),
+//! `ACCORD_TIMING_ONLY` a part of the path of the only pages to time.
 
 // An example that fails loudly is what an example should do.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -267,6 +268,11 @@ async fn main() {
     }
     if let Some(c) = commitment.first() {
         pages.push(("PM lead", format!("/commitments/{}", c.id)));
+    }
+
+    // `ACCORD_TIMING_ONLY=/dashboard`: the pages whose path contains it.
+    if let Ok(only) = std::env::var("ACCORD_TIMING_ONLY") {
+        pages.retain(|(_, path)| path.contains(only.as_str()));
     }
 
     let build = if cfg!(debug_assertions) {

@@ -13,7 +13,7 @@ use accord_domain::meeting::ResponseStatus;
 use accord_domain::record::{RecordKind, RecordRef};
 use accord_domain::request::{EngagementRequest, Purpose, RequestState};
 use accord_domain::rules::{Decision, Effect, RuleMatch};
-use accord_domain::signal::{AlertState, ReviewOutcome, SignalStatus, SignalValue};
+use accord_domain::signal::{AlertState, ReviewOutcome, SignalPoint, SignalStatus, SignalValue};
 use accord_service::Caller;
 use accord_service::contacts::{NewAttendee, NewInsight, NewMeeting};
 use accord_store::DecisionRecord;
@@ -907,7 +907,7 @@ async fn the_daily_run_computes_yesterday_once(db: &TestDb) {
     assert!(run.opened.is_empty(), "{run:?}");
 }
 
-async fn histories_are_read_together_for_leaders_only(db: &TestDb) {
+async fn trends_are_read_together_for_leaders_only(db: &TestDb) {
     let w = world(db).await;
     // Two days stored: the PM's customer exposure is at act on both.
     w.service
@@ -916,7 +916,7 @@ async fn histories_are_read_together_for_leaders_only(db: &TestDb) {
         .unwrap();
     w.service.run_signals(as_of()).await.unwrap();
     let pm = w.org.pm.email.to_string();
-    let series = vec![
+    let mut series = vec![
         (
             "pm-customer-exposure".to_owned(),
             "person".to_owned(),
@@ -928,50 +928,65 @@ async fn histories_are_read_together_for_leaders_only(db: &TestDb) {
             "nobody@example.com".to_owned(),
         ),
     ];
+    // And another series the run stored: another signal or subject.
+    let other = w
+        .service
+        .compute_signals(as_of(), None)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|v| !(v.signal.as_str() == "pm-customer-exposure" && v.subject == pm))
+        .expect("another series");
+    series.push((
+        other.signal.to_string(),
+        other.subject_kind.clone(),
+        other.subject.clone(),
+    ));
     let from = as_of() - Duration::days(30);
     let got = w
         .service
-        .signal_histories(&w.as_(&w.org.pm_lead), &series, from, as_of())
+        .signal_trends(&w.as_(&w.org.pm_lead), &series, from, as_of())
         .await
         .unwrap();
-    assert_eq!(got.len(), 2, "one history per series, in order");
+    assert_eq!(got.len(), 3, "one trend per series, in order");
     let days: Vec<NaiveDate> = got[0].iter().map(|v| v.as_of).collect();
     assert_eq!(
         days,
         vec![as_of() - Duration::days(1), as_of()],
         "oldest first"
     );
-    assert!(
-        got[0]
-            .iter()
-            .all(|v| v.subject == pm && v.status == SignalStatus::Act)
-    );
-    assert!(got[1].is_empty());
-    // The same as one at a time.
-    let one = w
+    assert!(got[0].iter().all(|v| v.status == SignalStatus::Act));
+    assert!(got[1].is_empty(), "nothing stored for nobody");
+    // The same as each history one at a time, in the order asked.
+    for (i, (signal, kind, subject)) in [&series[0], &series[2]].into_iter().enumerate() {
+        let one = w
+            .service
+            .signal_history(&w.as_(&w.org.pm_lead), signal, kind, subject, from, as_of())
+            .await
+            .unwrap();
+        let points: Vec<SignalPoint> = one.iter().map(SignalPoint::from).collect();
+        assert_eq!(points, got[i * 2], "{signal} for {subject}");
+        assert!(!points.is_empty());
+    }
+    // Only the days asked for.
+    let last = w
         .service
-        .signal_history(
-            &w.as_(&w.org.pm_lead),
-            "pm-customer-exposure",
-            "person",
-            &pm,
-            from,
-            as_of(),
-        )
+        .signal_trends(&w.as_(&w.org.pm_lead), &series[..1], as_of(), as_of())
         .await
         .unwrap();
-    assert_eq!(one, got[0]);
+    assert_eq!(last[0].len(), 1);
+    assert_eq!(last[0][0].as_of, as_of());
     // Not for a PM, not even about themselves.
     assert!(
         w.service
-            .signal_histories(&w.as_(&w.org.pm), &series[..1], from, as_of())
+            .signal_trends(&w.as_(&w.org.pm), &series[..1], from, as_of())
             .await
             .is_err()
     );
 }
 
 on_both_engines!(
-    histories_are_read_together_for_leaders_only,
+    trends_are_read_together_for_leaders_only,
     the_daily_run_computes_yesterday_once,
     customer_contacts_count_attendance_inside_the_window,
     requests_count_hours_ambushes_and_gaps,

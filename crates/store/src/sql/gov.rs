@@ -1,8 +1,6 @@
 //! The decision log, the audit chain, playbook and charter versions,
 //! signal values, alerts and reviews.
 
-use std::collections::HashMap;
-
 use accord_domain::charter::{
     Acknowledgment, Charter, CharterComment, CharterState, CharterVersion, Endorsement,
 };
@@ -11,7 +9,9 @@ use accord_domain::id::{
 };
 use accord_domain::record::{RecordKind, RecordRef};
 use accord_domain::rules::{Decision, RuleMatch};
-use accord_domain::signal::{Alert, AlertState, Review, ReviewOutcome, SignalStatus, SignalValue};
+use accord_domain::signal::{
+    Alert, AlertState, Review, ReviewOutcome, SignalPoint, SignalStatus, SignalValue,
+};
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::QueryBuilder;
 
@@ -543,29 +543,54 @@ sql_impl!(GovOps, SqlTx {
         rows.iter().map(signal_value).collect()
     }
 
-    async fn signal_histories(&mut self, series: &[(String, String, String)], from: NaiveDate, to: NaiveDate) -> Result<Vec<Vec<SignalValue>>> {
-        let mut found: HashMap<(String, String, String), Vec<SignalValue>> = HashMap::new();
-        // One query per hundred series: an OR of primary-key ranges, which
-        // both engines answer from the key's index.
-        for chunk in series.chunks(100) {
-            let mut q = QueryBuilder::<DB>::new("SELECT signal, subject_kind, subject, as_of, window_days, value, numerator, denominator, status FROM signal_values WHERE ");
+    async fn signal_trends(&mut self, series: &[(String, String, String)], from: NaiveDate, to: NaiveDate) -> Result<Vec<Vec<SignalPoint>>> {
+        // One row per series, its days folded into a JSON array by the
+        // database, each series a range of the covering index
+        // `signal_values_trend`: a dashboard draws thousands of daily
+        // values, and row by row each would cross from the engine to this
+        // task on its own.
+        let days = match self.dialect.engine {
+            crate::EngineKind::Sqlite => "json_group_array(json_array(as_of, value, status))",
+            crate::EngineKind::Postgres => "json_agg(json_build_array(as_of, value, status))::text",
+        };
+        let mut out = vec![Vec::new(); series.len()];
+        for (chunk_no, chunk) in series.chunks(100).enumerate() {
+            let mut q = QueryBuilder::<DB>::new("");
             for (i, (signal, kind, subject)) in chunk.iter().enumerate() {
                 if i > 0 {
-                    q.push(" OR ");
+                    q.push(" UNION ALL ");
                 }
-                q.push("(signal = ").push_bind(signal.clone());
+                q.push(format!("SELECT CAST({} AS BIGINT) AS n, {days} AS days FROM signal_values WHERE signal = ", chunk_no * 100 + i));
+                q.push_bind(signal.clone());
                 q.push(" AND subject_kind = ").push_bind(kind.clone());
                 q.push(" AND subject = ").push_bind(subject.clone());
                 q.push(" AND as_of >= ").push_bind(from);
-                q.push(" AND as_of <= ").push_bind(to).push(")");
+                q.push(" AND as_of <= ").push_bind(to);
             }
-            q.push(" ORDER BY as_of");
             for row in q.build().fetch_all(&mut *self.tx).await? {
-                let v = signal_value(&row)?;
-                found.entry((v.signal.to_string(), v.subject_kind.clone(), v.subject.clone())).or_default().push(v);
+                let n = usize::try_from(row.int("n")?).unwrap_or(usize::MAX);
+                // An empty range aggregates to NULL on PostgreSQL, `[]` on SQLite.
+                let Some(days) = row.opt_text("days")? else {
+                    continue;
+                };
+                let days: Vec<(NaiveDate, f64, String)> = from_json(&days)?;
+                let mut points = days
+                    .into_iter()
+                    .map(|(as_of, value, status)| {
+                        Ok(SignalPoint {
+                            as_of,
+                            value,
+                            status: parse_enum::<SignalStatus>(&status, "signal status")?,
+                        })
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                points.sort_by_key(|p| p.as_of);
+                if let Some(slot) = out.get_mut(n) {
+                    *slot = points;
+                }
             }
         }
-        Ok(series.iter().map(|key| found.get(key).cloned().unwrap_or_default()).collect())
+        Ok(out)
     }
 
     async fn insert_alert(&mut self, a: &Alert) -> Result<()> {

@@ -201,6 +201,7 @@ sql_impl!(SignalOps, SqlTx {
                 record: RecordRef { kind, id: r.uuid("record_id")? },
                 at: r.time("at")?,
                 account: None,
+                account_name: None,
                 person: None,
             });
         }
@@ -212,10 +213,10 @@ sql_impl!(SignalOps, SqlTx {
             .map(|r| r.uuid("id"))
             .collect::<Result<_>>()?;
         for (kind, sql) in [
-            (RecordKind::Meeting, "SELECT id, account_id, attendees AS who FROM meetings WHERE id IN ("),
-            (RecordKind::Request, "SELECT id, account_id, requester_id AS who FROM engagement_requests WHERE id IN ("),
-            (RecordKind::Commitment, "SELECT id, account_id, said_by AS who FROM commitments WHERE id IN ("),
-            (RecordKind::Access, "SELECT id, account_id, pm_id AS who FROM access_requests WHERE id IN ("),
+            (RecordKind::Meeting, "SELECT r.id, r.account_id, a.name AS account_name, r.attendees AS who FROM meetings r LEFT JOIN accounts a ON a.id = r.account_id WHERE r.id IN ("),
+            (RecordKind::Request, "SELECT r.id, r.account_id, a.name AS account_name, r.requester_id AS who FROM engagement_requests r LEFT JOIN accounts a ON a.id = r.account_id WHERE r.id IN ("),
+            (RecordKind::Commitment, "SELECT r.id, r.account_id, a.name AS account_name, r.said_by AS who FROM commitments r LEFT JOIN accounts a ON a.id = r.account_id WHERE r.id IN ("),
+            (RecordKind::Access, "SELECT r.id, r.account_id, a.name AS account_name, r.pm_id AS who FROM access_requests r LEFT JOIN accounts a ON a.id = r.account_id WHERE r.id IN ("),
         ] {
             let ids: Vec<Uuid> = out.iter().filter(|v| v.record.kind == kind).map(|v| v.record.id).collect();
             if ids.is_empty() {
@@ -228,7 +229,7 @@ sql_impl!(SignalOps, SqlTx {
             }
             q.push(")");
             let rows = q.build().fetch_all(&mut *self.tx).await?;
-            let mut found: HashMap<Uuid, (Option<AccountId>, Option<PersonId>)> = HashMap::new();
+            let mut found: HashMap<Uuid, (Option<AccountId>, Option<String>, Option<PersonId>)> = HashMap::new();
             for r in &rows {
                 let person = if kind == RecordKind::Meeting {
                     let attendees: Vec<Attendee> = from_json(&r.text("who")?)?;
@@ -240,11 +241,12 @@ sql_impl!(SignalOps, SqlTx {
                 } else {
                     Some(PersonId(r.uuid("who")?))
                 };
-                found.insert(r.uuid("id")?, (r.opt_uuid("account_id")?.map(AccountId), person));
+                found.insert(r.uuid("id")?, (r.opt_uuid("account_id")?.map(AccountId), r.opt_text("account_name")?, person));
             }
             for v in out.iter_mut().filter(|v| v.record.kind == kind) {
-                if let Some((a, p)) = found.get(&v.record.id) {
+                if let Some((a, name, p)) = found.get(&v.record.id) {
                     v.account = *a;
+                    v.account_name.clone_from(name);
                     v.person = *p;
                 }
             }

@@ -1,7 +1,7 @@
 //! The team leaders' relationship health dashboard: every signal per team
 //! and per (PM team, sales team) pair, worst first, in words; trend charts
 //! from the stored daily values; the open alerts. One report and one read
-//! of histories per request.
+//! of trends per request.
 
 use std::collections::HashMap;
 
@@ -396,7 +396,7 @@ pub(crate) async fn dashboard(
         .collect();
     let mut histories = state
         .service
-        .signal_histories(&v.principal, &series, from, today)
+        .signal_trends(&v.principal, &series, from, today)
         .await?
         .into_iter();
     let days: Vec<NaiveDate> = (0..=TREND_DAYS)
