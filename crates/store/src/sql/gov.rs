@@ -553,14 +553,16 @@ sql_impl!(GovOps, SqlTx {
             crate::EngineKind::Sqlite => "json_group_array(json_array(as_of, value, status))",
             crate::EngineKind::Postgres => "json_agg(json_build_array(as_of, value, status))::text",
         };
+        // Series per statement: a UNION ALL of this many ranges.
+        const SERIES: usize = 100;
         let mut out = vec![Vec::new(); series.len()];
-        for (chunk_no, chunk) in series.chunks(100).enumerate() {
+        for (chunk_no, chunk) in series.chunks(SERIES).enumerate() {
             let mut q = QueryBuilder::<DB>::new("");
             for (i, (signal, kind, subject)) in chunk.iter().enumerate() {
                 if i > 0 {
                     q.push(" UNION ALL ");
                 }
-                q.push(format!("SELECT CAST({} AS BIGINT) AS n, {days} AS days FROM signal_values WHERE signal = ", chunk_no * 100 + i));
+                q.push(format!("SELECT CAST({} AS BIGINT) AS n, {days} AS days FROM signal_values WHERE signal = ", chunk_no * SERIES + i));
                 q.push_bind(signal.clone());
                 q.push(" AND subject_kind = ").push_bind(kind.clone());
                 q.push(" AND subject = ").push_bind(subject.clone());
@@ -568,7 +570,10 @@ sql_impl!(GovOps, SqlTx {
                 q.push(" AND as_of <= ").push_bind(to);
             }
             for row in q.build().fetch_all(&mut *self.tx).await? {
-                let n = usize::try_from(row.int("n")?).unwrap_or(usize::MAX);
+                let n = row.int("n")?;
+                let Some(slot) = usize::try_from(n).ok().and_then(|n| out.get_mut(n)) else {
+                    return Err(StoreError::Other(format!("a trend query answered for series {n}, which it was not asked")));
+                };
                 // An empty range aggregates to NULL on PostgreSQL, `[]` on SQLite.
                 let Some(days) = row.opt_text("days")? else {
                     continue;
@@ -585,9 +590,7 @@ sql_impl!(GovOps, SqlTx {
                     })
                     .collect::<Result<Vec<_>>>()?;
                 points.sort_by_key(|p| p.as_of);
-                if let Some(slot) = out.get_mut(n) {
-                    *slot = points;
-                }
+                *slot = points;
             }
         }
         Ok(out)

@@ -14,6 +14,7 @@ use accord_domain::people::{Person, Role, Team};
 use accord_domain::record::{RecordKind, RecordRef};
 use accord_domain::request::{EngagementRequest, Purpose, RequestState, StateChange};
 use accord_domain::rules::input::{Input, MeetingInput};
+use accord_domain::rules::{Decision, Effect, RuleMatch};
 use accord_domain::signal::{Alert, AlertState, Review, ReviewOutcome, SignalStatus, SignalValue};
 use accord_store::*;
 use accord_testkit::fixtures::{Org, person, t0};
@@ -940,6 +941,113 @@ async fn decisions_are_logged_and_found_by_rule(db: &TestDb) {
     );
 }
 
+async fn violations_name_the_account_and_who_of_every_kind(db: &TestDb) {
+    let org = seeded(db).await;
+    let store = db.store();
+    let mut meeting = calendar_meeting(&org, "evt-violations", 0, "Visit");
+    // A calendar meeting is stored under the id of its UID and occurrence.
+    meeting.meeting.id = MeetingId::from_calendar("evt-violations", &t0().to_rfc3339());
+    let r = request(&org);
+    let access = AccessRequest {
+        id: AccessRequestId::new(),
+        pm: org.pm.id,
+        account: org.account.id,
+        owner: Some(org.rep.id),
+        purpose: AccessPurpose::Discovery,
+        agenda: "Month-end reports.".into(),
+        wanted_at: None,
+        created_at: t0(),
+        state: AccessState::Pending,
+        conditions: None,
+        reason: None,
+        answered_by: None,
+        answered_at: None,
+    };
+    let commitment = Commitment {
+        id: CommitmentId::new(),
+        account: org.account.id,
+        meeting: None,
+        kind: CommitmentKind::Feature,
+        text: "SSO in Q3".into(),
+        to_whom: "their CIO".into(),
+        said_by: org.se.id,
+        present: vec![],
+        said_at: t0(),
+        state: CommitmentState::Pending,
+        decided_by: None,
+        decided_at: None,
+        decision_note: None,
+    };
+    // A deny on each, an hour apart: the meeting latest.
+    let denied = |kind: RecordKind, id: uuid::Uuid, hours: i64| DecisionRecord {
+        id: DecisionId::new(),
+        record: RecordRef { kind, id },
+        decision: Decision {
+            kind,
+            effect: Effect::Deny,
+            matched: vec![RuleMatch {
+                rule: RuleId::parse("some-rule").unwrap(),
+                effect: Effect::Deny,
+                applied: Effect::Deny,
+                message: "no".into(),
+                cites: None,
+                excepted: false,
+                approver: None,
+            }],
+        },
+        playbook_version: Some(1),
+        at: t0() + Duration::hours(hours),
+    };
+    let decisions = vec![
+        denied(RecordKind::Commitment, commitment.id.0, 1),
+        denied(RecordKind::Access, access.id.0, 2),
+        denied(RecordKind::Request, r.id.0, 3),
+        denied(RecordKind::Meeting, meeting.meeting.id.0, 4),
+    ];
+    let mut tx = store.write().await.unwrap();
+    tx.insert_meeting(&meeting).await.unwrap();
+    tx.insert_request(&r).await.unwrap();
+    tx.insert_access(&access).await.unwrap();
+    tx.insert_commitment(&commitment).await.unwrap();
+    tx.insert_decisions(&decisions).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let mut tx = store.read().await.unwrap();
+    let (rows, total) = tx
+        .violations(t0(), t0() + Duration::days(1), 10)
+        .await
+        .unwrap();
+    assert_eq!(total, 4);
+    let got: Vec<(
+        RecordKind,
+        Option<AccountId>,
+        Option<&str>,
+        Option<PersonId>,
+    )> = rows
+        .iter()
+        .map(|v| {
+            (
+                v.record.kind,
+                v.account,
+                v.account_name.as_deref(),
+                v.person,
+            )
+        })
+        .collect();
+    let acme = Some(org.account.name.as_str());
+    let account = Some(org.account.id);
+    assert_eq!(
+        got,
+        vec![
+            // The PM who met the customer without the owner.
+            (RecordKind::Meeting, account, acme, Some(org.pm.id)),
+            (RecordKind::Request, account, acme, Some(org.rep.id)),
+            (RecordKind::Access, account, acme, Some(org.pm.id)),
+            (RecordKind::Commitment, account, acme, Some(org.se.id)),
+        ]
+    );
+}
+
 async fn the_audit_chain_verifies_and_catches_tampering(db: &TestDb) {
     let store = db.store();
     // Appends from several writers at once still form one chain.
@@ -1739,6 +1847,7 @@ on_both_engines!(
     org_round_trips,
     not_found_is_not_found,
     unique_violations_are_conflicts,
+    violations_name_the_account_and_who_of_every_kind,
     upserts_are_idempotent,
     a_failure_half_way_leaves_nothing,
     requests_move_with_optimistic_checks,

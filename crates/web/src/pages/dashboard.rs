@@ -394,7 +394,7 @@ pub(crate) async fn dashboard(
                 .map(|l| (l.signal.clone(), l.subject_kind.clone(), l.subject.clone()))
         })
         .collect();
-    let mut histories = state
+    let mut stored = state
         .service
         .signal_trends(&v.principal, &series, from, today)
         .await?
@@ -409,7 +409,7 @@ pub(crate) async fn dashboard(
             .iter()
             .map(|l| Trend {
                 name: subjects.name(&l.subject_kind, &l.subject),
-                points: histories
+                points: stored
                     .next()
                     .unwrap_or_default()
                     .into_iter()
