@@ -68,7 +68,8 @@ use accord_import::crm::{
 use accord_import::diag::{Diagnostic, FileError};
 use accord_import::ics::{self, CalendarSummary, Occurrence};
 use accord_store::{
-    ContactFlags, DecisionRecord, PageRequest, PeopleFilter, StoredMeeting, Tx, Upserted,
+    ContactFlags, DecisionRecord, NoLongerContact, PageRequest, PeopleFilter, StoredMeeting, Tx,
+    Upserted, Withdrawn,
 };
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Serialize, Serializer};
@@ -273,7 +274,10 @@ impl FileReport {
     /// Whether the file inserted or updated anything.
     pub fn changed(&self) -> bool {
         self.status == FileStatus::Imported
-            && self.records.values().any(|c| c.inserted + c.updated > 0)
+            && self
+                .records
+                .values()
+                .any(|c| c.inserted + c.updated + c.removed > 0)
     }
 
     fn counts(&mut self, kind: &'static str) -> &mut Counts {
@@ -318,6 +322,9 @@ pub struct Counts {
     /// Rows left out because a required reference is missing (see the
     /// file's `unresolved`).
     pub left_out: usize,
+    /// Calendar meetings removed: a newer version of their event is
+    /// cancelled, or no longer a customer contact.
+    pub removed: usize,
 }
 
 impl Counts {
@@ -336,6 +343,7 @@ impl Counts {
         self.unchanged += other.unchanged;
         self.stale += other.stale;
         self.left_out += other.left_out;
+        self.removed += other.removed;
     }
 }
 
@@ -451,6 +459,9 @@ pub struct CalendarStats {
     pub violations: usize,
     /// Contacts with a `warn` or `audit` decision.
     pub flagged: usize,
+    /// Stored meetings whose event is no longer a customer contact, kept
+    /// because insights, commitments or exceptions refer to them.
+    pub kept_referenced: usize,
     /// What was not a contact, or could not be read, and why.
     pub skipped: Vec<Skipped>,
 }
@@ -832,12 +843,14 @@ impl Service {
         // on a large import, the difference between the page cache and the
         // disk. The batch bounds the memory an import takes.
         let mut pending: Vec<Contact> = Vec::with_capacity(STORE_BATCH);
+        let mut gone: Vec<NoLongerContact> = Vec::new();
         let mut open = true;
         while open {
             let next = batches.recv().await;
             match next {
                 Some(batch) => {
                     pending.extend(batch.contacts);
+                    gone.extend(batch.gone);
                     progress(Progress::Records {
                         index,
                         done: batch.read,
@@ -845,7 +858,11 @@ impl Service {
                 }
                 None => open = false,
             }
-            if pending.len() >= STORE_BATCH || (!open && !pending.is_empty()) {
+            // The occurrences that are not contacts go after the contacts
+            // read before them: of two versions of one occurrence, the
+            // store then keeps the newer, whichever it is.
+            let withdraw = gone.len() >= STORE_BATCH || (!open && !gone.is_empty());
+            if pending.len() >= STORE_BATCH || ((withdraw || !open) && !pending.is_empty()) {
                 let mut contacts = std::mem::replace(&mut pending, Vec::with_capacity(STORE_BATCH));
                 contacts.sort_unstable_by_key(|c| c.meeting.meeting.id);
                 let stored = store_batch(
@@ -861,6 +878,24 @@ impl Service {
                 if let Err(e) = stored {
                     failure = Some(e);
                     break;
+                }
+            }
+            if withdraw {
+                let gone = std::mem::take(&mut gone);
+                match tx.withdraw_calendar_meetings(&gone).await {
+                    Ok(done) => {
+                        for (_, how) in done {
+                            match how {
+                                Withdrawn::Removed => report.counts("meeting").removed += 1,
+                                Withdrawn::Stale => report.counts("meeting").stale += 1,
+                                Withdrawn::Referenced => stats.kept_referenced += 1,
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        failure = Some(e.into());
+                        break;
+                    }
                 }
             }
         }
@@ -1454,6 +1489,9 @@ struct Contact {
 /// Contacts handed from the reader to the transaction.
 struct Batch {
     contacts: Vec<Contact>,
+    /// Occurrences that are not contacts: a meeting stored for one by an
+    /// earlier import did not happen as stored.
+    gone: Vec<NoLongerContact>,
     /// Occurrences read so far.
     read: u64,
 }
@@ -1481,20 +1519,36 @@ fn read_contacts(
     let mut pm_contacts = 0usize;
     let mut not_contacts: Vec<(&'static str, usize, Vec<String>)> = Vec::new();
     let mut batch = Vec::with_capacity(BATCH);
+    let mut gone = Vec::new();
     let mut open = true;
     let summary = ics::read_calendar(path, window, |o| {
         read += 1;
         if !open {
             return;
         }
-        if read.is_multiple_of(PROGRESS_EVERY) {
+        if read.is_multiple_of(PROGRESS_EVERY) || gone.len() >= BATCH {
             // Few contacts in a long stretch of the file: hand over what
             // there is, so that progress shows.
             let contacts = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
-            open = sender.blocking_send(Batch { contacts, read }).is_ok();
+            let gone = std::mem::take(&mut gone);
+            open = sender
+                .blocking_send(Batch {
+                    contacts,
+                    gone,
+                    read,
+                })
+                .is_ok();
         }
         match classify(&o, &setup.directory) {
             Classification::NotCustomer { reason } => {
+                gone.push(NoLongerContact {
+                    id: MeetingId::from_calendar(
+                        &o.uid,
+                        &o.occurrence.to_rfc3339_opts(SecondsFormat::Secs, true),
+                    ),
+                    sequence: o.sequence,
+                    modified: o.last_modified,
+                });
                 let example = || {
                     format!(
                         "{} at {} (line {})",
@@ -1522,16 +1576,24 @@ fn read_contacts(
                 batch.push(c);
                 if batch.len() >= BATCH {
                     let contacts = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                    let gone = std::mem::take(&mut gone);
                     // A closed channel: the transaction failed; read on to
                     // the end without building anything.
-                    open = sender.blocking_send(Batch { contacts, read }).is_ok();
+                    open = sender
+                        .blocking_send(Batch {
+                            contacts,
+                            gone,
+                            read,
+                        })
+                        .is_ok();
                 }
             }
         }
     });
-    if open && !batch.is_empty() {
+    if open && (!batch.is_empty() || !gone.is_empty()) {
         let _ = sender.blocking_send(Batch {
             contacts: batch,
+            gone,
             read,
         });
     }

@@ -2,7 +2,7 @@
 //! tokens, webhooks, the outbox) and the small types the storage interface
 //! speaks in (pages, filters, upsert outcomes).
 
-use accord_domain::id::{AccountId, DecisionId, PersonId, RuleId, TeamId};
+use accord_domain::id::{AccountId, DecisionId, MeetingId, PersonId, RuleId, TeamId};
 use accord_domain::meeting::Meeting;
 use accord_domain::people::Role;
 use accord_domain::record::{RecordKind, RecordRef};
@@ -234,6 +234,33 @@ pub struct ContactFlags {
     pub customer_count: i64,
     /// Internal people who attended.
     pub internal_count: i64,
+}
+
+/// A calendar occurrence that is not a customer contact (cancelled, or
+/// without customers or our people any more), in the version a calendar
+/// now shows: a stored meeting for it, older than this, did not happen as
+/// stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NoLongerContact {
+    /// The occurrence's meeting id (`MeetingId::from_calendar`).
+    pub id: MeetingId,
+    /// The event's SEQUENCE now.
+    pub sequence: i64,
+    /// The event's LAST-MODIFIED now.
+    pub modified: Option<DateTime<Utc>>,
+}
+
+/// What became of a stored meeting a calendar says is no longer a contact.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Withdrawn {
+    /// Removed, with its roll-ups and its recorded violations.
+    Removed,
+    /// The stored version is newer: kept.
+    Stale,
+    /// Kept: insights, commitments or exceptions refer to it, so people
+    /// recorded that it took place.
+    Referenced,
 }
 
 /// A meeting as stored.

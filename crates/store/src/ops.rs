@@ -169,6 +169,16 @@ pub trait WorkOps: Send {
         &mut self,
         ms: &[StoredMeeting],
     ) -> Result<Vec<(MeetingId, Upserted)>>;
+    /// Withdraws the stored calendar meetings among `gone`, whose events
+    /// now say they are not customer contacts: a meeting whose stored
+    /// version is not newer is removed, with its attendance, its contact
+    /// roll-ups and its decisions (and the violations they counted);
+    /// one that insights, commitments or exceptions refer to is kept.
+    /// Returns what became of each one that was stored, in the order given.
+    async fn withdraw_calendar_meetings(
+        &mut self,
+        gone: &[NoLongerContact],
+    ) -> Result<Vec<(MeetingId, Withdrawn)>>;
     /// A meeting by id.
     async fn get_meeting(&mut self, id: MeetingId) -> Result<StoredMeeting>;
     /// Meetings, latest start first.

@@ -290,6 +290,12 @@ fn summary(f: &FileReport) -> String {
                         String::new()
                     }
                 ));
+                if c.kept_referenced > 0 {
+                    out.push_str(&format!(
+                        "\n  {} stored meetings are no longer customer contacts but were kept: insights, commitments or exceptions refer to them",
+                        c.kept_referenced
+                    ));
+                }
             }
             let records = records(&f.records);
             if !records.is_empty() {
@@ -339,6 +345,7 @@ fn records(records: &BTreeMap<&'static str, Counts>) -> String {
             (c.unchanged, "unchanged"),
             (c.stale, "older than stored"),
             (c.left_out, "left out"),
+            (c.removed, "removed (no longer a customer contact)"),
         ] {
             if n > 0 {
                 bits.push(format!("{n} {what}"));

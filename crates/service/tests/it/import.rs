@@ -494,6 +494,129 @@ async fn newer_versions_replace_a_meeting_older_ones_do_not(db: &TestDb) {
     assert_eq!(m.meeting.title, "Acme design review (room 4)");
 }
 
+/// The contacts and violations the report counts for March 2025.
+async fn march_counts(s: &Service) -> (i64, i64) {
+    let r = s
+        .report(&IMPORT, utc(2025, 3, 31).date_naive(), Some(30), None)
+        .await
+        .unwrap();
+    (r.contacts.customer_contacts, r.violations_total)
+}
+
+fn meeting_exists(m: Result<StoredMeeting, accord_store::StoreError>) -> bool {
+    match m {
+        Ok(_) => true,
+        Err(accord_store::StoreError::NotFound { .. }) => false,
+        Err(e) => panic!("{e}"),
+    }
+}
+
+async fn an_event_no_longer_a_contact_withdraws_its_meeting(db: &TestDb) {
+    let s = service(db).await;
+    crm(&s, &[fixture("generic")]).await;
+    let dir = Scratch::new("gone");
+    let cancelled = |seq: i64, modified: &str| {
+        one_event(seq, modified, "DECLINED", "Acme design review")
+            .replace("SUMMARY:", "STATUS:CANCELLED\r\nSUMMARY:")
+    };
+    let v1 = dir.file(
+        "v1.ics",
+        one_event(1, "20250301T090000Z", "DECLINED", "Acme design review"),
+    );
+    let old_cancel = dir.file("old.ics", cancelled(0, "20250228T090000Z"));
+    let new_cancel = dir.file("new.ics", cancelled(2, "20250302T090000Z"));
+    let id = MeetingId::from_calendar("seq-test@northwind.example", "2025-03-10T10:00:00Z");
+
+    calendar(&s, std::slice::from_ref(&v1), march()).await;
+    assert_eq!(
+        march_counts(&s).await,
+        (1, 1),
+        "a contact without its owner"
+    );
+
+    // An older version that is cancelled: the stored one stands.
+    let r = calendar(&s, std::slice::from_ref(&old_cancel), march()).await;
+    assert_eq!(r.files[0].records["meeting"].stale, 1, "{r:#?}");
+    assert!(!r.changed());
+    assert!(meeting_exists(
+        s.store().read().await.unwrap().get_meeting(id).await
+    ));
+
+    // A newer one: the meeting did not happen. It goes, and so do its
+    // contact and its violation.
+    let r = calendar(&s, std::slice::from_ref(&new_cancel), march()).await;
+    assert_eq!(r.files[0].status, FileStatus::Imported);
+    assert_eq!(r.files[0].records["meeting"].removed, 1, "{r:#?}");
+    assert!(r.changed());
+    assert!(!meeting_exists(
+        s.store().read().await.unwrap().get_meeting(id).await
+    ));
+    assert!(decisions_about(&s, id).await.is_empty());
+    assert_eq!(march_counts(&s).await, (0, 0));
+
+    // The same file again changes nothing.
+    let snap = snapshot(&s).await;
+    let r = calendar(&s, std::slice::from_ref(&new_cancel), march()).await;
+    assert_eq!(r.files[0].records["meeting"].removed, 0);
+    assert!(!r.changed());
+    assert_eq!(snapshot(&s).await, snap);
+    assert_eq!(march_counts(&s).await, (0, 0));
+}
+
+async fn a_meeting_people_wrote_about_is_kept_when_its_event_changes(db: &TestDb) {
+    let s = service(db).await;
+    crm(&s, &[fixture("generic")]).await;
+    let dir = Scratch::new("kept");
+    let v1 = dir.file(
+        "v1.ics",
+        one_event(1, "20250301T090000Z", "ACCEPTED", "Acme design review"),
+    );
+    // The customer is no longer invited: not a customer contact any more.
+    let v2 = dir.file(
+        "v2.ics",
+        one_event(2, "20250302T090000Z", "ACCEPTED", "Acme design review")
+            .replace("ATTENDEE;PARTSTAT=ACCEPTED:mailto:cfo@acme.example\r\n", ""),
+    );
+    let id = MeetingId::from_calendar("seq-test@northwind.example", "2025-03-10T10:00:00Z");
+    calendar(&s, std::slice::from_ref(&v1), march()).await;
+    let m = s
+        .store()
+        .read()
+        .await
+        .unwrap()
+        .get_meeting(id)
+        .await
+        .unwrap();
+    let pm = m
+        .meeting
+        .attendees
+        .iter()
+        .find_map(|a| a.person)
+        .expect("one of ours attended");
+    let mut tx = s.store().write().await.unwrap();
+    tx.insert_insight(&accord_domain::insight::Insight {
+        id: accord_domain::id::InsightId::new(),
+        account: m.meeting.account.unwrap(),
+        meeting: Some(id),
+        pm,
+        kind: accord_domain::insight::InsightKind::Futures,
+        product_area: "reporting".into(),
+        text: "They want scheduled exports.".into(),
+        created_at: utc(2025, 3, 10),
+    })
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+
+    let r = calendar(&s, std::slice::from_ref(&v2), march()).await;
+    assert_eq!(r.files[0].records["meeting"].removed, 0, "{r:#?}");
+    assert_eq!(r.files[0].calendar.as_ref().unwrap().kept_referenced, 1);
+    assert!(meeting_exists(
+        s.store().read().await.unwrap().get_meeting(id).await
+    ));
+    assert_eq!(march_counts(&s).await.0, 1);
+}
+
 async fn approved_exceptions_are_applied_to_imported_contacts(db: &TestDb) {
     let s = service(db).await;
     crm(&s, &[fixture("generic")]).await;
@@ -882,6 +1005,8 @@ async fn other_layouts_and_mappings_import(db: &TestDb) {
 on_both_engines!(
     the_fixture_organisation_imports_with_the_numbers_expected,
     newer_versions_replace_a_meeting_older_ones_do_not,
+    an_event_no_longer_a_contact_withdraws_its_meeting,
+    a_meeting_people_wrote_about_is_kept_when_its_event_changes,
     approved_exceptions_are_applied_to_imported_contacts,
     malformed_files_fail_located_and_the_others_import,
     unknown_references_are_counted_with_examples,

@@ -197,7 +197,7 @@ sql_impl!(GovOps, SqlTx {
         })
         .await?;
         // The daily violation roll-ups, in the same transaction.
-        super::signals::rollup_decisions(self, ds).await
+        super::signals::rollup_decisions(self, ds, 1).await
     }
 
     async fn decisions_for(&mut self, record: RecordRef) -> Result<Vec<DecisionRecord>> {

@@ -449,9 +449,13 @@ where
     Ok(())
 }
 
-/// Counts the violations (rules applied as deny) of new decisions, in the
-/// caller's transaction.
-pub(crate) async fn rollup_decisions<DB>(tx: &mut SqlTx<DB>, ds: &[DecisionRecord]) -> Result<()>
+/// Counts the violations (rules applied as deny) of new decisions (`sign`
+/// 1) or of removed ones (-1), in the caller's transaction.
+pub(crate) async fn rollup_decisions<DB>(
+    tx: &mut SqlTx<DB>,
+    ds: &[DecisionRecord],
+    sign: i64,
+) -> Result<()>
 where
     DB: sqlx::Database,
     for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
@@ -464,7 +468,7 @@ where
     for d in ds {
         for m in &d.decision.matched {
             if m.applied == accord_domain::rules::Effect::Deny {
-                *by.entry((d.at.date_naive(), m.rule.as_str())).or_default() += 1;
+                *by.entry((d.at.date_naive(), m.rule.as_str())).or_default() += sign;
             }
         }
     }

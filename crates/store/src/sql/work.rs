@@ -2,7 +2,7 @@
 //! access requests, commitments, insights and exceptions.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use accord_domain::access::{AccessPurpose, AccessRequest, AccessState};
 use accord_domain::commitment::{Commitment, CommitmentKind, CommitmentState};
@@ -23,8 +23,11 @@ use super::{
     ROWS_PER_STATEMENT, RowExt, SqlTx, encode_cursor, from_json, id_cursor, json, now, page_of,
     parse_enum, parse_with, pipelined, shaped_chunks, sql_impl,
 };
-use crate::model::{ContactFlags, MeetingFilter, Page, PageRequest, StoredMeeting, Upserted};
-use crate::ops::{RequestFilter, WorkOps};
+use crate::model::{
+    ContactFlags, MeetingFilter, NoLongerContact, Page, PageRequest, StoredMeeting, Upserted,
+    Withdrawn,
+};
+use crate::ops::{GovOps, RequestFilter, WorkOps};
 use crate::{Result, StoreError, micros};
 
 const REQUEST_COLS: &str = "id, opportunity_id, account_id, requester_id, pm_id, engagement_type, purpose, briefing, needed_at, created_at, state, scheduled_at, reason, redirect, redirected_from, outcome, hours, completed_at";
@@ -211,11 +214,24 @@ fn normalised(m: &StoredMeeting) -> Cow<'_, StoredMeeting> {
 
 /// Whether an incoming calendar version is older than a stored one.
 fn is_older(incoming: &StoredMeeting, stored: &StoredMeeting) -> bool {
-    let seq = |m: &StoredMeeting| m.cal_sequence.unwrap_or(0);
-    match seq(incoming).cmp(&seq(stored)) {
+    older_than(
+        incoming.cal_sequence.unwrap_or(0),
+        incoming.cal_modified,
+        stored,
+    )
+}
+
+/// Whether an event's version (SEQUENCE, LAST-MODIFIED) is older than the
+/// stored meeting's.
+fn older_than(
+    sequence: i64,
+    modified: Option<chrono::DateTime<chrono::Utc>>,
+    stored: &StoredMeeting,
+) -> bool {
+    match sequence.cmp(&stored.cal_sequence.unwrap_or(0)) {
         std::cmp::Ordering::Less => true,
         std::cmp::Ordering::Greater => false,
-        std::cmp::Ordering::Equal => match (incoming.cal_modified, stored.cal_modified) {
+        std::cmp::Ordering::Equal => match (modified, stored.cal_modified) {
             (Some(i), Some(s)) => i < s,
             (None, Some(_)) => true,
             _ => false,
@@ -434,6 +450,61 @@ sql_impl!(WorkOps, SqlTx {
             .zip(outcome)
             .map(|(m, o)| (m.meeting.id, o.unwrap_or(Upserted::Unchanged)))
             .collect())
+    }
+
+    async fn withdraw_calendar_meetings(&mut self, gone: &[NoLongerContact]) -> Result<Vec<(MeetingId, Withdrawn)>> {
+        let ids: Vec<MeetingId> = gone.iter().map(|g| g.id).collect();
+        // Few of them were ever stored (most occurrences that are not
+        // contacts never were): one query a chunk finds those.
+        let stored = MeetingRows::existing(self, &ids).await?;
+        if stored.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut referenced = HashSet::new();
+        let found: Vec<MeetingId> = stored.keys().copied().collect();
+        for chunk in shaped_chunks(&found, ROWS_PER_STATEMENT) {
+            let mut q = QueryBuilder::<DB>::new("");
+            for (i, (col, from)) in [
+                ("meeting_id", "insights WHERE"),
+                ("meeting_id", "commitments WHERE"),
+                ("record_id", "exceptions WHERE record_kind = 'meeting' AND"),
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                if i > 0 {
+                    q.push(" UNION ");
+                }
+                q.push(format!("SELECT {col} AS id FROM {from} {col} IN ("));
+                let mut sep = q.separated(", ");
+                for id in chunk {
+                    sep.push_bind(id.0);
+                }
+                q.push(")");
+            }
+            for row in q.build().fetch_all(&mut *self.tx).await? {
+                referenced.insert(MeetingId(row.uuid("id")?));
+            }
+        }
+        let mut out = Vec::new();
+        for g in gone {
+            let Some(old) = stored.get(&g.id) else {
+                continue;
+            };
+            if out.iter().any(|(id, _)| *id == g.id) {
+                continue;
+            }
+            let how = if older_than(g.sequence, g.modified, old) {
+                Withdrawn::Stale
+            } else if referenced.contains(&g.id) {
+                Withdrawn::Referenced
+            } else {
+                MeetingRows::remove(self, old).await?;
+                Withdrawn::Removed
+            };
+            out.push((g.id, how));
+        }
+        Ok(out)
     }
 
     async fn get_meeting(&mut self, id: MeetingId) -> Result<StoredMeeting> {
@@ -761,6 +832,11 @@ trait MeetingRows {
     async fn insert_rows(&mut self, ms: &[&StoredMeeting]) -> Result<()>;
     /// Replaces a stored calendar meeting by a newer version of it.
     async fn replace(&mut self, old: &StoredMeeting, new: &StoredMeeting) -> Result<()>;
+    /// Deletes a stored meeting's `meeting_people` rows.
+    async fn delete_people(&mut self, old: &StoredMeeting) -> Result<()>;
+    /// Removes a stored meeting with its attendance, its contact roll-ups,
+    /// its decisions and the violations they counted.
+    async fn remove(&mut self, old: &StoredMeeting) -> Result<()>;
 }
 
 sql_impl!(MeetingRows, SqlTx {
@@ -872,19 +948,7 @@ sql_impl!(MeetingRows, SqlTx {
             .bind(json(&new.meeting.attendees)?)
             .execute(&mut *self.tx)
             .await?;
-        // By the index's own key (person, start, meeting): the table has
-        // no other index to find a meeting's rows by.
-        let before = people_rows(std::iter::once(old));
-        if !before.is_empty() {
-            let mut q = QueryBuilder::<DB>::new("DELETE FROM meeting_people WHERE starts_at = ");
-            q.push_bind(old.meeting.starts_at).push(" AND meeting_id = ").push_bind(id.0).push(" AND person_id IN (");
-            let mut sep = q.separated(", ");
-            for (p, ..) in &before {
-                sep.push_bind(p.0);
-            }
-            q.push(")");
-            q.build().execute(&mut *self.tx).await?;
-        }
+        MeetingRows::delete_people(self, old).await?;
         let rows = people_rows(std::iter::once(new));
         if !rows.is_empty() {
             let mut q = QueryBuilder::<DB>::new("INSERT INTO meeting_people (person_id, starts_at, meeting_id, attended) ");
@@ -895,6 +959,41 @@ sql_impl!(MeetingRows, SqlTx {
         }
         super::signals::rollup_meetings(self, &[old], -1).await?;
         super::signals::rollup_meetings(self, &[new], 1).await
+    }
+
+    async fn delete_people(&mut self, old: &StoredMeeting) -> Result<()> {
+        // By the index's own key (person, start, meeting): the table has
+        // no other index to find a meeting's rows by.
+        let before = people_rows(std::iter::once(old));
+        if !before.is_empty() {
+            let mut q = QueryBuilder::<DB>::new("DELETE FROM meeting_people WHERE starts_at = ");
+            q.push_bind(old.meeting.starts_at).push(" AND meeting_id = ").push_bind(old.meeting.id.0).push(" AND person_id IN (");
+            let mut sep = q.separated(", ");
+            for (p, ..) in &before {
+                sep.push_bind(p.0);
+            }
+            q.push(")");
+            q.build().execute(&mut *self.tx).await?;
+        }
+        Ok(())
+    }
+
+    async fn remove(&mut self, old: &StoredMeeting) -> Result<()> {
+        let record = RecordRef { kind: RecordKind::Meeting, id: old.meeting.id.0 };
+        let decisions = self.decisions_for(record).await?;
+        super::signals::rollup_decisions(self, &decisions, -1).await?;
+        // Its decision_rules rows go with them (ON DELETE CASCADE).
+        sqlx::query("DELETE FROM decisions WHERE record_kind = $1 AND record_id = $2")
+            .bind(record.kind.as_str())
+            .bind(record.id)
+            .execute(&mut *self.tx)
+            .await?;
+        MeetingRows::delete_people(self, old).await?;
+        sqlx::query("DELETE FROM meetings WHERE id = $1")
+            .bind(old.meeting.id.0)
+            .execute(&mut *self.tx)
+            .await?;
+        super::signals::rollup_meetings(self, &[old], -1).await
     }
 });
 

@@ -65,6 +65,12 @@ fn file_view(f: &FileReport) -> FileView {
             if c.left_out > 0 {
                 parts.push(format!("{} left out", c.left_out));
             }
+            if c.removed > 0 {
+                parts.push(format!(
+                    "{} removed (no longer a customer contact)",
+                    c.removed
+                ));
+            }
             format!("{}: {}", fmt::words(kind), parts.join(", "))
         })
         .collect();
@@ -118,7 +124,14 @@ fn file_view(f: &FileReport) -> FileView {
                 c.pm_contacts,
                 c.violations,
                 c.flagged
-            ),
+            ) + &if c.kept_referenced > 0 {
+                format!(
+                    "; {} meetings that are no longer customer contacts kept, as insights, commitments or exceptions refer to them",
+                    c.kept_referenced
+                )
+            } else {
+                String::new()
+            },
             c.skipped
                 .iter()
                 .map(|s| {
