@@ -20,8 +20,8 @@ static DIALECT: Dialect = Dialect {
     begin_read: "BEGIN",
     begin_write: "BEGIN",
     claim_lock: " FOR UPDATE SKIP LOCKED",
+    batch_writes: false,
     schema_query: "SELECT table_name::text AS t, column_name::text AS c FROM information_schema.columns WHERE table_schema = current_schema() AND table_name NOT LIKE '\\_sqlx%' ORDER BY 1, 2",
-    one_writer: false,
 };
 
 /// An open database and what opening it did.

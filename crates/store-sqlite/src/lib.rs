@@ -8,8 +8,10 @@ use std::time::Duration;
 
 use accord_store::sql::{Dialect, SqlStore};
 use accord_store::{EngineKind, Store, StoreError};
-use sqlx::Row;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{Connection, Row};
 
 /// The schema's migrations, embedded in the binary.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -19,8 +21,8 @@ static DIALECT: Dialect = Dialect {
     begin_read: "BEGIN",
     begin_write: "BEGIN IMMEDIATE",
     claim_lock: "",
+    batch_writes: true,
     schema_query: "SELECT m.name AS t, p.name AS c FROM sqlite_master m JOIN pragma_table_info(m.name) p WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND m.name NOT LIKE '\\_sqlx%' ESCAPE '\\' ORDER BY 1, 2",
-    one_writer: true,
 };
 
 /// An open database and what opening it did.
@@ -38,6 +40,10 @@ pub struct Opened {
 /// result a page reads (a dashboard's trend histories), bounded so that a
 /// runaway query cannot fill memory.
 const ROW_BUFFER: usize = 8192;
+
+/// Connections that read at the same time (WAL: readers do not block the
+/// writer or each other).
+const READERS: usize = 6;
 
 /// Opens (creating it if absent) the SQLite database at `url`
 /// (`sqlite://PATH`) and brings its schema up to date.
@@ -63,14 +69,13 @@ pub async fn open(url: &str) -> Result<Opened, StoreError> {
         // bounded channel; at the default of 50, a long result makes the
         // worker wait on the reader row after row (a futex wake-up each).
         .row_buffer_size(ROW_BUFFER);
+    // The pool migrates and answers health checks; transactions run on the
+    // store's own connections (see `SqlStore::with_connections`).
     let pool = SqlitePoolOptions::new()
-        .max_connections(8)
-        // A connection is a handle on a file in this process, not a socket
-        // that can drop: no ping (a round trip to its worker thread) each
-        // time one is taken from the pool.
+        .max_connections(2)
         .test_before_acquire(false)
         .acquire_timeout(Duration::from_secs(15))
-        .connect_with(opts)
+        .connect_with(opts.clone())
         .await
         .map_err(|e| {
             StoreError::Unavailable(format!("cannot open {where_}: {}", first_line(&e)))
@@ -86,8 +91,18 @@ pub async fn open(url: &str) -> Result<Opened, StoreError> {
         .filter(|v| !before.contains(v))
         .copied()
         .collect();
+    let connect = || async {
+        SqliteConnection::connect_with(&opts).await.map_err(|e| {
+            StoreError::Unavailable(format!("cannot open {where_}: {}", first_line(&e)))
+        })
+    };
+    let writer = connect().await?;
+    let mut readers = Vec::with_capacity(READERS);
+    for _ in 0..READERS {
+        readers.push(connect().await?);
+    }
     Ok(Opened {
-        store: Arc::new(SqlStore::new(pool, &DIALECT)),
+        store: Arc::new(SqlStore::with_connections(pool, &DIALECT, writer, readers)),
         applied,
         version: after.last().copied().unwrap_or(0),
     })

@@ -26,7 +26,7 @@ sql_impl!(AuthOps, SqlTx {
             .bind(person.0)
             .bind(hash)
             .bind(micros(at))
-            .execute(&mut *self.tx)
+            .execute(self.conn().await?)
             .await?;
         Ok(())
     }
@@ -34,7 +34,7 @@ sql_impl!(AuthOps, SqlTx {
     async fn password_hash(&mut self, person: PersonId) -> Result<Option<String>> {
         let row = sqlx::query("SELECT password_hash FROM credentials WHERE person_id = $1")
             .bind(person.0)
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(self.conn().await?)
             .await?;
         row.map(|r| r.text("password_hash")).transpose()
     }
@@ -48,7 +48,7 @@ sql_impl!(AuthOps, SqlTx {
             .bind(micros(t.created_at))
             .bind(t.last_used_at.map(micros))
             .bind(t.revoked_at.map(micros))
-            .execute(&mut *self.tx)
+            .execute(self.conn().await?)
             .await?;
         Ok(())
     }
@@ -56,7 +56,7 @@ sql_impl!(AuthOps, SqlTx {
     async fn token_by_hash(&mut self, hash: &str) -> Result<Option<ApiToken>> {
         let row = sqlx::query("SELECT id, person_id, name, created_at, last_used_at, revoked_at FROM api_tokens WHERE token_hash = $1")
             .bind(hash)
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(self.conn().await?)
             .await?;
         row.as_ref().map(token).transpose()
     }
@@ -65,7 +65,7 @@ sql_impl!(AuthOps, SqlTx {
         sqlx::query("UPDATE api_tokens SET last_used_at = $2 WHERE id = $1")
             .bind(id)
             .bind(micros(at))
-            .execute(&mut *self.tx)
+            .execute(self.conn().await?)
             .await?;
         Ok(())
     }
@@ -74,7 +74,7 @@ sql_impl!(AuthOps, SqlTx {
         let done = sqlx::query("UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1 RETURNING 1 AS affected")
             .bind(id)
             .bind(micros(at))
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(self.conn().await?)
             .await?;
         if done.is_none() {
             return Err(StoreError::not_found("token", id));
@@ -86,10 +86,10 @@ sql_impl!(AuthOps, SqlTx {
         let rows = match person {
             Some(p) => sqlx::query("SELECT id, person_id, name, created_at, last_used_at, revoked_at FROM api_tokens WHERE person_id = $1 ORDER BY id DESC")
                 .bind(p.0)
-                .fetch_all(&mut *self.tx)
+                .fetch_all(self.conn().await?)
                 .await?,
             None => sqlx::query("SELECT id, person_id, name, created_at, last_used_at, revoked_at FROM api_tokens ORDER BY id DESC")
-                .fetch_all(&mut *self.tx)
+                .fetch_all(self.conn().await?)
                 .await?,
         };
         rows.iter().map(token).collect()
@@ -99,7 +99,7 @@ sql_impl!(AuthOps, SqlTx {
         let row = sqlx::query("SELECT data FROM sessions WHERE id = $1 AND expires_at > $2")
             .bind(id)
             .bind(micros(now))
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(self.conn().await?)
             .await?;
         row.map(|r| r.text("data")).transpose()
     }
@@ -109,7 +109,7 @@ sql_impl!(AuthOps, SqlTx {
             .bind(id)
             .bind(data)
             .bind(micros(expires_at))
-            .execute(&mut *self.tx)
+            .execute(self.conn().await?)
             .await?;
         Ok(())
     }
@@ -117,7 +117,7 @@ sql_impl!(AuthOps, SqlTx {
     async fn delete_session(&mut self, id: &str) -> Result<()> {
         sqlx::query("DELETE FROM sessions WHERE id = $1")
             .bind(id)
-            .execute(&mut *self.tx)
+            .execute(self.conn().await?)
             .await?;
         Ok(())
     }
@@ -125,7 +125,7 @@ sql_impl!(AuthOps, SqlTx {
     async fn delete_expired_sessions(&mut self, now: DateTime<Utc>) -> Result<u64> {
         let gone = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1 RETURNING 1 AS affected")
             .bind(micros(now))
-            .fetch_all(&mut *self.tx)
+            .fetch_all(self.conn().await?)
             .await?;
         Ok(gone.len() as u64)
     }
@@ -139,7 +139,7 @@ sql_impl!(AuthOps, SqlTx {
             .bind(key)
             .bind(now)
             .bind(cutoff)
-            .fetch_one(&mut *self.tx)
+            .fetch_one(self.conn().await?)
             .await?;
         row.int("count")
     }
@@ -147,7 +147,7 @@ sql_impl!(AuthOps, SqlTx {
     async fn clear_rate_limit(&mut self, key: &str) -> Result<()> {
         sqlx::query("DELETE FROM rate_limits WHERE key = $1")
             .bind(key)
-            .execute(&mut *self.tx)
+            .execute(self.conn().await?)
             .await?;
         Ok(())
     }

@@ -158,44 +158,52 @@ sql_impl!(GovOps, SqlTx {
             .iter()
             .flat_map(|d| d.decision.matched.iter().map(move |m| (d, m)))
             .collect();
-        let mut jobs: Vec<Job<'_>> = shaped_chunks(ds, ROWS_PER_STATEMENT).into_iter().map(Job::Decisions).collect();
-        jobs.extend(shaped_chunks(&rules, ROWS_PER_STATEMENT).into_iter().map(Job::Rules));
-        pipelined(&mut *self.tx, &jobs, |job| match job {
-            Job::Decisions(chunk) => {
-                let mut q = QueryBuilder::<DB>::new("INSERT INTO decisions (id, record_kind, record_id, effect, matched, playbook_version, at) ");
-                let mut bad = None;
-                q.push_values(chunk.iter(), |mut b, d| {
-                    let matched = json(&d.decision.matched).unwrap_or_else(|e| {
-                        bad = Some(e);
-                        String::new()
-                    });
-                    b.push_bind(d.id.0)
-                        .push_bind(d.record.kind.as_str())
-                        .push_bind(d.record.id)
-                        .push_bind(d.decision.effect.as_str())
-                        .push_bind(matched)
-                        .push_bind(d.playbook_version)
-                        .push_bind(micros(d.at));
-                });
-                match bad {
-                    Some(e) => Err(e),
-                    None => Ok(q),
+        let matched = ds.iter().map(|d| json(&d.decision.matched)).collect::<Result<Vec<_>>>()?;
+        let rows: Vec<(&DecisionRecord, String)> = ds.iter().zip(matched).collect();
+        let push_decisions = |q: &mut QueryBuilder<DB>, chunk: &[(&DecisionRecord, String)]| {
+            q.push("INSERT INTO decisions (id, record_kind, record_id, effect, matched, playbook_version, at) ");
+            q.push_values(chunk.iter(), |mut b, (d, matched)| {
+                b.push_bind(d.id.0)
+                    .push_bind(d.record.kind.as_str())
+                    .push_bind(d.record.id)
+                    .push_bind(d.decision.effect.as_str())
+                    .push_bind(matched.as_str())
+                    .push_bind(d.playbook_version)
+                    .push_bind(micros(d.at));
+            });
+        };
+        let push_rules = |q: &mut QueryBuilder<DB>, chunk: &[(&DecisionRecord, &RuleMatch)]| {
+            q.push("INSERT INTO decision_rules (decision_id, rule_id, effect, applied, excepted, at) ");
+            q.push_values(chunk.iter(), |mut b, (d, m)| {
+                b.push_bind(d.id.0)
+                    .push_bind(m.rule.as_str())
+                    .push_bind(m.effect.as_str())
+                    .push_bind(m.applied.as_str())
+                    .push_bind(m.excepted)
+                    .push_bind(micros(d.at));
+            });
+        };
+        if rows.len() + rules.len() <= SMALL {
+            // A workflow's decision: two small INSERTs, deferred.
+            if !rows.is_empty() {
+                self.defer(|q| push_decisions(q, &rows)).await?;
+            }
+            if !rules.is_empty() {
+                self.defer(|q| push_rules(q, &rules)).await?;
+            }
+        } else {
+            let mut jobs: Vec<Job<'_>> = shaped_chunks(&rows, ROWS_PER_STATEMENT).into_iter().map(Job::Decisions).collect();
+            jobs.extend(shaped_chunks(&rules, ROWS_PER_STATEMENT).into_iter().map(Job::Rules));
+            pipelined(self.conn().await?, &jobs, |job| {
+                let mut q = QueryBuilder::<DB>::new("");
+                match job {
+                    Job::Decisions(chunk) => push_decisions(&mut q, chunk),
+                    Job::Rules(chunk) => push_rules(&mut q, chunk),
                 }
-            }
-            Job::Rules(chunk) => {
-                let mut q = QueryBuilder::<DB>::new("INSERT INTO decision_rules (decision_id, rule_id, effect, applied, excepted, at) ");
-                q.push_values(chunk.iter(), |mut b, (d, m)| {
-                    b.push_bind(d.id.0)
-                        .push_bind(m.rule.as_str())
-                        .push_bind(m.effect.as_str())
-                        .push_bind(m.applied.as_str())
-                        .push_bind(m.excepted)
-                        .push_bind(micros(d.at));
-                });
                 Ok(q)
-            }
-        })
-        .await?;
+            })
+            .await?;
+        }
         // The daily violation roll-ups, in the same transaction.
         super::signals::rollup_decisions(self, ds, 1).await
     }
@@ -204,7 +212,7 @@ sql_impl!(GovOps, SqlTx {
         let rows = sqlx::query("SELECT id, record_kind, record_id, effect, matched, playbook_version, at FROM decisions WHERE record_kind = $1 AND record_id = $2 ORDER BY at, id")
             .bind(record.kind.as_str())
             .bind(record.id)
-            .fetch_all(&mut *self.tx)
+            .fetch_all(self.conn().await?)
             .await?;
         rows.iter().map(decision).collect()
     }
@@ -234,7 +242,7 @@ sql_impl!(GovOps, SqlTx {
             q.push(" AND id < ").push_bind(id_cursor(c)?);
         }
         q.push(" ORDER BY id DESC LIMIT ").push_bind(limit + 1);
-        let rows = q.build().fetch_all(&mut *self.tx).await?;
+        let rows = q.build().fetch_all(self.conn().await?).await?;
         let items = rows.iter().map(decision).collect::<Result<Vec<_>>>()?;
         Ok(page_of(items, limit, |d| encode_cursor(&d.id.0.to_string())))
     }
@@ -242,10 +250,15 @@ sql_impl!(GovOps, SqlTx {
     async fn append_audit(&mut self, e: &NewAudit) -> Result<AuditEntry> {
         // Take the chain's head first: the UPDATE locks it (a row lock on
         // PostgreSQL, the write lock on SQLite) until this transaction ends,
-        // so appends from every connection and server form one chain.
-        let head = sqlx::query("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
-            .fetch_one(&mut *self.tx)
+        // so appends from every connection and server form one chain. The
+        // entry and the head's new hash are deferred writes: on SQLite they
+        // travel with whatever the transaction writes next.
+        let rows = self
+            .fetch_after_deferred(|q| {
+                q.push("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash");
+            })
             .await?;
+        let head = rows.first().ok_or_else(|| StoreError::Other("the audit chain has no head row".into()))?;
         let seq = head.int("seq")?;
         let prev_hash = head.text("hash")?;
         let mut entry = AuditEntry {
@@ -261,24 +274,27 @@ sql_impl!(GovOps, SqlTx {
             hash: String::new(),
         };
         entry.hash = entry_hash(&prev_hash, &entry);
-        sqlx::query("INSERT INTO audit_log (seq, at, actor_id, actor, action, record_kind, record_id, before, after, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
-            .bind(entry.seq)
-            .bind(entry.at)
-            .bind(entry.actor.id.map(|p| p.0))
-            .bind(entry.actor.label.as_str())
-            .bind(entry.action.as_str())
-            .bind(entry.record_kind.as_str())
-            .bind(entry.record_id.as_str())
-            .bind(entry.before.as_ref().map(|v| v.to_string()))
-            .bind(entry.after.as_ref().map(|v| v.to_string()))
-            .bind(entry.prev_hash.as_str())
-            .bind(entry.hash.as_str())
-            .execute(&mut *self.tx)
-            .await?;
-        sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
-            .bind(entry.hash.as_str())
-            .execute(&mut *self.tx)
-            .await?;
+        self.defer(|q| {
+            q.push("INSERT INTO audit_log (seq, at, actor_id, actor, action, record_kind, record_id, before, after, prev_hash, hash) ");
+            q.push_values([&entry], |mut b, entry| {
+                b.push_bind(entry.seq)
+                    .push_bind(entry.at)
+                    .push_bind(entry.actor.id.map(|p| p.0))
+                    .push_bind(entry.actor.label.as_str())
+                    .push_bind(entry.action.as_str())
+                    .push_bind(entry.record_kind.as_str())
+                    .push_bind(entry.record_id.as_str())
+                    .push_bind(entry.before.as_ref().map(|v| v.to_string()))
+                    .push_bind(entry.after.as_ref().map(|v| v.to_string()))
+                    .push_bind(entry.prev_hash.as_str())
+                    .push_bind(entry.hash.as_str());
+            });
+        })
+        .await?;
+        self.defer(|q| {
+            q.push("UPDATE audit_head SET hash = ").push_bind(entry.hash.as_str()).push(" WHERE id = 1");
+        })
+        .await?;
         Ok(entry)
     }
 
@@ -310,7 +326,7 @@ sql_impl!(GovOps, SqlTx {
             q.push(" AND seq < ").push_bind(seq);
         }
         q.push(" ORDER BY seq DESC LIMIT ").push_bind(limit + 1);
-        let rows = q.build().fetch_all(&mut *self.tx).await?;
+        let rows = q.build().fetch_all(self.conn().await?).await?;
         let items = rows.iter().map(audit_entry).collect::<Result<Vec<_>>>()?;
         Ok(page_of(items, limit, |e| encode_cursor(&e.seq.to_string())))
     }
@@ -319,14 +335,14 @@ sql_impl!(GovOps, SqlTx {
         let rows = sqlx::query("SELECT seq, at, actor_id, actor, action, record_kind, record_id, before, after, prev_hash, hash FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2")
             .bind(seq)
             .bind(limit)
-            .fetch_all(&mut *self.tx)
+            .fetch_all(self.conn().await?)
             .await?;
         rows.iter().map(audit_entry).collect()
     }
 
     async fn insert_playbook_version(&mut self, toml: &str, author: Option<PersonId>, reason: &str, at: DateTime<Utc>) -> Result<PlaybookVersion> {
         let row = sqlx::query("SELECT COALESCE(MAX(version), 0) AS v FROM playbook_versions")
-            .fetch_one(&mut *self.tx)
+            .fetch_one(self.conn().await?)
             .await?;
         let version = row.int("v")? + 1;
         let at = micros(at);
@@ -336,7 +352,7 @@ sql_impl!(GovOps, SqlTx {
             .bind(author.map(|a| a.0))
             .bind(reason)
             .bind(at)
-            .execute(&mut *self.tx)
+            .execute(self.conn().await?)
             .await?;
         Ok(PlaybookVersion {
             version,
@@ -350,7 +366,7 @@ sql_impl!(GovOps, SqlTx {
     async fn get_playbook_version(&mut self, version: i64) -> Result<PlaybookVersion> {
         let row = sqlx::query("SELECT version, toml, author_id, reason, created_at FROM playbook_versions WHERE version = $1")
             .bind(version)
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(self.conn().await?)
             .await?
             .ok_or_else(|| StoreError::not_found("playbook version", version))?;
         playbook_version(&row, true)
@@ -358,14 +374,14 @@ sql_impl!(GovOps, SqlTx {
 
     async fn latest_playbook_version(&mut self) -> Result<Option<PlaybookVersion>> {
         let row = sqlx::query("SELECT version, toml, author_id, reason, created_at FROM playbook_versions ORDER BY version DESC LIMIT 1")
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(self.conn().await?)
             .await?;
         row.as_ref().map(|r| playbook_version(r, true)).transpose()
     }
 
     async fn list_playbook_versions(&mut self) -> Result<Vec<PlaybookVersion>> {
         let rows = sqlx::query("SELECT version, author_id, reason, created_at FROM playbook_versions ORDER BY version DESC")
-            .fetch_all(&mut *self.tx)
+            .fetch_all(self.conn().await?)
             .await?;
         rows.iter().map(|r| playbook_version(r, false)).collect()
     }
@@ -380,7 +396,7 @@ sql_impl!(GovOps, SqlTx {
             .bind(micros(v.created_at))
             .bind(v.ratified_at.map(micros))
             .bind(now())
-            .execute(&mut *self.tx)
+            .execute(self.conn().await?)
             .await?;
         Ok(())
     }
@@ -391,7 +407,7 @@ sql_impl!(GovOps, SqlTx {
             .bind(state.as_str())
             .bind(ratified_at.map(micros))
             .bind(micros(at))
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(self.conn().await?)
             .await?;
         if done.is_none() {
             return Err(StoreError::not_found("charter version", id));
@@ -402,13 +418,13 @@ sql_impl!(GovOps, SqlTx {
     async fn get_charter_version(&mut self, id: CharterVersionId) -> Result<CharterVersion> {
         let row = sqlx::query("SELECT id, number, charter, state, author_id, created_at, ratified_at FROM charter_versions WHERE id = $1")
             .bind(id.0)
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(self.conn().await?)
             .await?
             .ok_or_else(|| StoreError::not_found("charter version", id))?;
         let mut v = charter_version(&row)?;
         let rows = sqlx::query("SELECT author_id, clause, text, at FROM charter_comments WHERE version_id = $1 ORDER BY seq")
             .bind(id.0)
-            .fetch_all(&mut *self.tx)
+            .fetch_all(self.conn().await?)
             .await?;
         v.comments = rows
             .iter()
@@ -423,7 +439,7 @@ sql_impl!(GovOps, SqlTx {
             .collect::<Result<Vec<_>>>()?;
         let rows = sqlx::query("SELECT person_id, function, at FROM charter_endorsements WHERE version_id = $1 ORDER BY at, function")
             .bind(id.0)
-            .fetch_all(&mut *self.tx)
+            .fetch_all(self.conn().await?)
             .await?;
         v.endorsements = rows
             .iter()
@@ -437,7 +453,7 @@ sql_impl!(GovOps, SqlTx {
             .collect::<Result<Vec<_>>>()?;
         let rows = sqlx::query("SELECT person_id, at FROM charter_acknowledgments WHERE version_id = $1 ORDER BY at, person_id")
             .bind(id.0)
-            .fetch_all(&mut *self.tx)
+            .fetch_all(self.conn().await?)
             .await?;
         v.acknowledgments = rows
             .iter()
@@ -453,7 +469,7 @@ sql_impl!(GovOps, SqlTx {
 
     async fn list_charter_versions(&mut self) -> Result<Vec<CharterVersion>> {
         let rows = sqlx::query("SELECT id FROM charter_versions ORDER BY number DESC")
-            .fetch_all(&mut *self.tx)
+            .fetch_all(self.conn().await?)
             .await?;
         let ids = rows.iter().map(|r| r.uuid("id")).collect::<Result<Vec<_>>>()?;
         let mut out = Vec::with_capacity(ids.len());
@@ -470,7 +486,7 @@ sql_impl!(GovOps, SqlTx {
             .bind(c.clause.as_ref().map(|c| c.as_str()))
             .bind(c.text.as_str())
             .bind(micros(c.at))
-            .execute(&mut *self.tx)
+            .execute(self.conn().await?)
             .await?;
         Ok(())
     }
@@ -481,7 +497,7 @@ sql_impl!(GovOps, SqlTx {
             .bind(e.function.as_str())
             .bind(e.person.0)
             .bind(micros(e.at))
-            .execute(&mut *self.tx)
+            .execute(self.conn().await?)
             .await
             .map_err(|err| match StoreError::from(err) {
                 StoreError::Conflict(_) => StoreError::Conflict(format!(
@@ -498,7 +514,7 @@ sql_impl!(GovOps, SqlTx {
             .bind(id.0)
             .bind(a.person.0)
             .bind(micros(a.at))
-            .execute(&mut *self.tx)
+            .execute(self.conn().await?)
             .await?;
         Ok(())
     }
@@ -517,7 +533,7 @@ sql_impl!(GovOps, SqlTx {
                 .bind(v.denominator)
                 .bind(v.status.as_str())
                 .bind(at)
-                .execute(&mut *self.tx)
+                .execute(self.conn().await?)
                 .await?;
         }
         Ok(())
@@ -526,7 +542,7 @@ sql_impl!(GovOps, SqlTx {
     async fn signal_values_on(&mut self, as_of: NaiveDate) -> Result<Vec<SignalValue>> {
         let rows = sqlx::query("SELECT signal, subject_kind, subject, as_of, window_days, value, numerator, denominator, status FROM signal_values WHERE as_of = $1 ORDER BY signal, subject_kind, subject")
             .bind(as_of)
-            .fetch_all(&mut *self.tx)
+            .fetch_all(self.conn().await?)
             .await?;
         rows.iter().map(signal_value).collect()
     }
@@ -538,7 +554,7 @@ sql_impl!(GovOps, SqlTx {
             .bind(subject)
             .bind(from)
             .bind(to)
-            .fetch_all(&mut *self.tx)
+            .fetch_all(self.conn().await?)
             .await?;
         rows.iter().map(signal_value).collect()
     }
@@ -569,7 +585,7 @@ sql_impl!(GovOps, SqlTx {
                 q.push(" AND as_of >= ").push_bind(from);
                 q.push(" AND as_of <= ").push_bind(to);
             }
-            for row in q.build().fetch_all(&mut *self.tx).await? {
+            for row in q.build().fetch_all(self.conn().await?).await? {
                 let n = row.int("n")?;
                 let Some(slot) = usize::try_from(n).ok().and_then(|n| out.get_mut(n)) else {
                     return Err(StoreError::Other(format!("a trend query answered for series {n}, which it was not asked")));
@@ -610,7 +626,7 @@ sql_impl!(GovOps, SqlTx {
             .bind(a.value)
             .bind(json(&a.evidence)?)
             .bind(now())
-            .execute(&mut *self.tx)
+            .execute(self.conn().await?)
             .await
             .map_err(|e| match StoreError::from(e) {
                 StoreError::Conflict(_) => StoreError::Conflict(format!(
@@ -632,7 +648,7 @@ sql_impl!(GovOps, SqlTx {
             .bind(a.value)
             .bind(json(&a.evidence)?)
             .bind(now())
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(self.conn().await?)
             .await?;
         if done.is_none() {
             return Err(StoreError::not_found("alert", a.id));
@@ -643,7 +659,7 @@ sql_impl!(GovOps, SqlTx {
     async fn get_alert(&mut self, id: AlertId) -> Result<Alert> {
         let row = sqlx::query("SELECT id, signal, subject_kind, subject, addressed_to, state, opened_at, closed_at, closed_reason, value, evidence FROM alerts WHERE id = $1")
             .bind(id.0)
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(self.conn().await?)
             .await?
             .ok_or_else(|| StoreError::not_found("alert", id))?;
         alert(&row)
@@ -654,7 +670,7 @@ sql_impl!(GovOps, SqlTx {
             .bind(signal)
             .bind(subject_kind)
             .bind(subject)
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(self.conn().await?)
             .await?;
         row.as_ref().map(alert).transpose()
     }
@@ -674,7 +690,7 @@ sql_impl!(GovOps, SqlTx {
             q.push(" AND id < ").push_bind(id_cursor(c)?);
         }
         q.push(" ORDER BY id DESC LIMIT ").push_bind(limit + 1);
-        let rows = q.build().fetch_all(&mut *self.tx).await?;
+        let rows = q.build().fetch_all(self.conn().await?).await?;
         let items = rows.iter().map(alert).collect::<Result<Vec<_>>>()?;
         Ok(page_of(items, limit, |a| encode_cursor(&a.id.0.to_string())))
     }
@@ -691,13 +707,13 @@ sql_impl!(GovOps, SqlTx {
             .bind(micros(r.opened_at))
             .bind(r.closed_at.map(micros))
             .bind(now())
-            .execute(&mut *self.tx)
+            .execute(self.conn().await?)
             .await?;
         for a in &r.alerts {
             sqlx::query("INSERT INTO review_alerts (review_id, alert_id) VALUES ($1, $2)")
                 .bind(r.id.0)
                 .bind(a.0)
-                .execute(&mut *self.tx)
+                .execute(self.conn().await?)
                 .await?;
         }
         Ok(())
@@ -713,7 +729,7 @@ sql_impl!(GovOps, SqlTx {
             .bind(r.playbook_version)
             .bind(r.closed_at.map(micros))
             .bind(now())
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(self.conn().await?)
             .await?;
         if done.is_none() {
             return Err(StoreError::not_found("review", r.id));
@@ -724,13 +740,13 @@ sql_impl!(GovOps, SqlTx {
     async fn get_review(&mut self, id: ReviewId) -> Result<Review> {
         let row = sqlx::query("SELECT id, attendees, agenda, notes, outcome, playbook_version, opened_by, opened_at, closed_at FROM reviews WHERE id = $1")
             .bind(id.0)
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(self.conn().await?)
             .await?
             .ok_or_else(|| StoreError::not_found("review", id))?;
         let mut r = review(&row)?;
         let rows = sqlx::query("SELECT alert_id FROM review_alerts WHERE review_id = $1 ORDER BY alert_id")
             .bind(id.0)
-            .fetch_all(&mut *self.tx)
+            .fetch_all(self.conn().await?)
             .await?;
         r.alerts = rows.iter().map(|x| Ok(AlertId(x.uuid("alert_id")?))).collect::<Result<Vec<_>>>()?;
         Ok(r)
@@ -743,7 +759,7 @@ sql_impl!(GovOps, SqlTx {
             q.push(" AND id < ").push_bind(id_cursor(c)?);
         }
         q.push(" ORDER BY id DESC LIMIT ").push_bind(limit + 1);
-        let rows = q.build().fetch_all(&mut *self.tx).await?;
+        let rows = q.build().fetch_all(self.conn().await?).await?;
         let ids = rows.iter().map(|r| r.uuid("id")).collect::<Result<Vec<_>>>()?;
         let mut items = Vec::with_capacity(ids.len());
         for id in ids {
@@ -752,8 +768,12 @@ sql_impl!(GovOps, SqlTx {
         Ok(page_of(items, limit, |r| encode_cursor(&r.id.0.to_string())))
     }
 });
+/// Decisions and matched rules, together, that `insert_decisions` defers
+/// rather than sending in bulk.
+const SMALL: usize = 16;
+
 /// A bulk statement of `insert_decisions`.
 enum Job<'a> {
-    Decisions(&'a [DecisionRecord]),
+    Decisions(&'a [(&'a DecisionRecord, String)]),
     Rules(&'a [(&'a DecisionRecord, &'a RuleMatch)]),
 }

@@ -23,7 +23,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use sqlx::{Database, Pool, Row, Transaction};
+use sqlx::{Connection, Database, Pool, Row, SqlSafeStr};
+use sqlx_core::transaction::TransactionManager;
 
 use crate::ops::Tx;
 use crate::{EngineKind, Result, Store, StoreError};
@@ -43,32 +44,134 @@ pub struct Dialect {
     pub claim_lock: &'static str,
     /// `(table, column)` rows of every application table, sorted.
     pub schema_query: &'static str,
-    /// One writer at a time (SQLite): this process's writers queue in
-    /// memory rather than in the database's busy handler.
-    pub one_writer: bool,
+    /// Whether writes whose outcome nothing waits for are sent together
+    /// (SQLite: several statements in one hand-off to the connection's
+    /// thread; see [`SqlTx::defer`]).
+    pub batch_writes: bool,
 }
 
-/// A store over one sqlx pool.
+/// A store over one sqlx pool, or (SQLite) over connections of its own.
 pub struct SqlStore<DB: Database> {
     pool: Pool<DB>,
     dialect: &'static Dialect,
-    /// Writers of this process take turns here before they begin (SQLite:
-    /// one writer at a time anyway, and a waiting writer in SQLite's busy
-    /// handler sleeps in steps of up to 100 ms; here it is woken the moment
-    /// the one before commits).
-    writers: Option<Arc<tokio::sync::Mutex<()>>>,
+    /// SQLite: connections held by the store itself rather than borrowed
+    /// from the pool (see [`Local`]).
+    local: Option<Local<DB>>,
 }
+
+/// Connections a store keeps for itself (SQLite): one writer, taken in
+/// turn, and a set of readers.
+///
+/// sqlx's pool suits connections over a network. On SQLite each connection
+/// is a worker thread in this process, and every statement is a hand-off to
+/// it and back; the pool adds two more per transaction (a ping when the
+/// connection is given back, the awaited rollback of a read). Here a
+/// connection goes back to its set at once and a transaction that ends
+/// without a commit is rolled back in the worker's queue, ahead of the next
+/// statement, without waiting for it.
+///
+/// One connection writes, since SQLite lets one writer in at a time
+/// anyway: this process's writers queue for it in memory, and each is woken
+/// the moment the one before commits, rather than polling in SQLite's busy
+/// handler in steps of up to 100 ms. Writers in other processes (an import
+/// from the command line) still meet in the busy handler.
+struct Local<DB: Database> {
+    writer: Arc<tokio::sync::Mutex<DB::Connection>>,
+    readers: Arc<Readers<DB>>,
+}
+
+struct Readers<DB: Database> {
+    free: std::sync::Mutex<Vec<DB::Connection>>,
+    permits: Arc<tokio::sync::Semaphore>,
+}
+
+/// A connection taken from a store: what a transaction runs on.
+enum Held<DB: Database> {
+    Pooled(sqlx::pool::PoolConnection<DB>),
+    /// `None` once handed to the rollback of a transaction dropped open.
+    Writer(Option<tokio::sync::OwnedMutexGuard<DB::Connection>>),
+    Reader {
+        conn: Option<DB::Connection>,
+        from: Arc<Readers<DB>>,
+        _permit: tokio::sync::OwnedSemaphorePermit,
+    },
+}
+
+impl<DB: Database> std::ops::Deref for Held<DB> {
+    type Target = DB::Connection;
+    fn deref(&self) -> &DB::Connection {
+        match self {
+            Held::Pooled(c) => c,
+            Held::Writer(c) => c
+                .as_ref()
+                .expect("a held writer has its connection until dropped"),
+            Held::Reader { conn, .. } => conn
+                .as_ref()
+                .expect("a held reader has its connection until dropped"),
+        }
+    }
+}
+
+impl<DB: Database> std::ops::DerefMut for Held<DB> {
+    fn deref_mut(&mut self) -> &mut DB::Connection {
+        match self {
+            Held::Pooled(c) => c,
+            Held::Writer(c) => c
+                .as_mut()
+                .expect("a held writer has its connection until dropped"),
+            Held::Reader { conn, .. } => conn
+                .as_mut()
+                .expect("a held reader has its connection until dropped"),
+        }
+    }
+}
+
+impl<DB: Database> Drop for Held<DB> {
+    fn drop(&mut self) {
+        if let Held::Reader { conn, from, .. } = self
+            && let Some(c) = conn.take()
+        {
+            // Back to the set before the permit is released (fields drop
+            // after this body), so a waiter finds it there.
+            from.free.lock().unwrap_or_else(|e| e.into_inner()).push(c);
+        }
+    }
+}
+
+/// How long a transaction waits for a connection (SQLite: as long as its
+/// busy timeout would have waited for the lock).
+const WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 impl<DB: Database> SqlStore<DB> {
     /// A store over `pool`, speaking `dialect`.
     pub fn new(pool: Pool<DB>, dialect: &'static Dialect) -> Self {
-        let writers = dialect
-            .one_writer
-            .then(|| Arc::new(tokio::sync::Mutex::new(())));
         Self {
             pool,
             dialect,
-            writers,
+            local: None,
+        }
+    }
+
+    /// A store that runs its transactions on connections of its own: one
+    /// `writer` and the `readers` (see [`Local`]); `pool` serves the rest
+    /// (health checks, the schema listing).
+    pub fn with_connections(
+        pool: Pool<DB>,
+        dialect: &'static Dialect,
+        writer: DB::Connection,
+        readers: Vec<DB::Connection>,
+    ) -> Self {
+        let permits = Arc::new(tokio::sync::Semaphore::new(readers.len()));
+        Self {
+            pool,
+            dialect,
+            local: Some(Local {
+                writer: Arc::new(tokio::sync::Mutex::new(writer)),
+                readers: Arc::new(Readers {
+                    free: std::sync::Mutex::new(readers),
+                    permits,
+                }),
+            }),
         }
     }
 
@@ -82,18 +185,260 @@ impl<DB: Database> fmt::Debug for SqlStore<DB> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SqlStore")
             .field("engine", &self.dialect.engine)
-            .field("connections", &self.pool.size())
+            .field("pooled", &self.pool.size())
+            .field("own", &self.local.is_some())
             .finish()
     }
 }
 
 /// A transaction on one engine.
 pub struct SqlTx<DB: Database> {
-    tx: Transaction<'static, DB>,
+    tx: Held<DB>,
     dialect: &'static Dialect,
-    /// A writer's turn (see [`SqlStore`]), given back when the transaction
-    /// ends, however it ends. Declared after `tx`: dropped after it.
-    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+    /// Whether the transaction is still open: one dropped open is rolled
+    /// back.
+    open: bool,
+    /// Writes deferred until the next statement or the commit, and how
+    /// many (see [`SqlTx::defer`]).
+    pending: Option<sqlx::QueryBuilder<DB>>,
+    deferred: usize,
+    /// How the transaction begins and ends: through sqlx's transaction
+    /// manager, or (the store's own writer) in statements of its own.
+    ends: Ends<DB>,
+}
+
+/// How a transaction begins and ends.
+enum Ends<DB: Database> {
+    /// Through sqlx: `BEGIN` is awaited; a transaction dropped open is
+    /// rolled back in the connection's queue.
+    Managed,
+    /// The store's own writer (SQLite): `BEGIN IMMEDIATE` goes with the
+    /// transaction's first statements and `COMMIT` with its last, rather
+    /// than a hand-off each. `sent` says whether the BEGIN has gone out;
+    /// `abandon` rolls back a transaction dropped open.
+    Own {
+        sent: bool,
+        abandon: Option<Box<dyn FnOnce(tokio::sync::OwnedMutexGuard<DB::Connection>) + Send>>,
+    },
+}
+
+impl<DB: Database> SqlTx<DB> {
+    /// Begins a transaction with `statement` on `conn`.
+    async fn begin(
+        mut conn: Held<DB>,
+        statement: &'static str,
+        dialect: &'static Dialect,
+    ) -> Result<Self> {
+        <DB::TransactionManager as TransactionManager>::begin(
+            &mut conn,
+            Some(sqlx::AssertSqlSafe(statement).into_sql_str()),
+        )
+        .await?;
+        Ok(Self {
+            tx: conn,
+            dialect,
+            open: true,
+            pending: None,
+            deferred: 0,
+            ends: Ends::Managed,
+        })
+    }
+
+    /// The writes deferred so far, ready for one more statement.
+    fn batch(&mut self) -> &mut sqlx::QueryBuilder<DB> {
+        match &mut self.pending {
+            Some(q) => {
+                q.push(";\n");
+            }
+            None => self.pending = Some(sqlx::QueryBuilder::new("")),
+        }
+        self.pending.as_mut().expect("just set")
+    }
+
+    /// Whether a statement may run on the connection without the writes
+    /// deferred before it: only once the transaction has begun there.
+    pub(crate) fn begun(&self) -> bool {
+        match &self.ends {
+            Ends::Managed => true,
+            Ends::Own { sent, .. } => *sent,
+        }
+    }
+}
+
+/// Most writes one batch carries before it is sent.
+const BATCH: usize = 32;
+
+impl<DB: Database> SqlTx<DB>
+where
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    DB::Arguments: sqlx::IntoArguments<DB>,
+{
+    /// The connection, once the writes deferred so far have run: every
+    /// statement goes through here, so a transaction reads its own writes.
+    pub(crate) async fn conn(&mut self) -> Result<&mut DB::Connection> {
+        if let Some(mut q) = self.pending.take() {
+            self.deferred = 0;
+            self.mark_sent();
+            q.build().execute(&mut *self.tx).await?;
+        }
+        Ok(&mut self.tx)
+    }
+
+    /// Records that the BEGIN has gone out (or is about to: a batch that
+    /// fails part-way may have begun the transaction, and a ROLLBACK with
+    /// nothing to undo is harmless).
+    fn mark_sent(&mut self) {
+        if let Ends::Own { sent, .. } = &mut self.ends {
+            *sent = true;
+        }
+    }
+
+    /// A transaction on the store's own writer: nothing is sent yet.
+    fn begin_own(
+        guard: tokio::sync::OwnedMutexGuard<DB::Connection>,
+        statement: &'static str,
+        dialect: &'static Dialect,
+    ) -> Self {
+        let abandon: Box<dyn FnOnce(tokio::sync::OwnedMutexGuard<DB::Connection>) + Send> =
+            Box::new(|mut guard| {
+                // The writer stays taken until the rollback is through.
+                let undo = async move {
+                    if let Err(e) = sqlx::query("ROLLBACK").execute(&mut *guard).await {
+                        tracing::warn!(error = %e, "cannot roll back an abandoned write");
+                    }
+                };
+                match tokio::runtime::Handle::try_current() {
+                    Ok(rt) => {
+                        rt.spawn(undo);
+                    }
+                    // Dropped outside a runtime: the connection's own thread
+                    // does the work; this one waits for it.
+                    Err(_) => match tokio::runtime::Builder::new_current_thread().build() {
+                        Ok(rt) => rt.block_on(undo),
+                        Err(e) => {
+                            tracing::error!(error = %e, "cannot roll back an abandoned write")
+                        }
+                    },
+                }
+            });
+        Self {
+            tx: Held::Writer(Some(guard)),
+            dialect,
+            open: true,
+            pending: Some(sqlx::QueryBuilder::new(statement)),
+            deferred: 0,
+            ends: Ends::Own {
+                sent: false,
+                abandon: Some(abandon),
+            },
+        }
+    }
+
+    /// Ends the transaction: sqlx's COMMIT, or ours with the last writes.
+    async fn finish(&mut self) -> Result<()> {
+        self.open = false;
+        match &self.ends {
+            Ends::Managed => {
+                // Still open if the deferred writes fail: dropped, it is
+                // rolled back.
+                self.open = true;
+                self.conn().await?;
+                self.open = false;
+                <DB::TransactionManager as TransactionManager>::commit(&mut self.tx).await?;
+                Ok(())
+            }
+            // Nothing was sent and nothing written: nothing to end.
+            Ends::Own { sent: false, .. } if self.deferred == 0 => Ok(()),
+            Ends::Own { .. } => {
+                self.batch().push("COMMIT");
+                if let Err(e) = self.conn().await {
+                    // A statement before the COMMIT failed: the
+                    // transaction is still open.
+                    let _ = sqlx::query("ROLLBACK").execute(&mut *self.tx).await;
+                    return Err(e);
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Undoes the transaction.
+    async fn undo(&mut self) -> Result<()> {
+        self.open = false;
+        self.pending = None;
+        match &self.ends {
+            Ends::Managed => {
+                <DB::TransactionManager as TransactionManager>::rollback(&mut self.tx).await?;
+            }
+            Ends::Own { sent: false, .. } => {}
+            Ends::Own { .. } => {
+                sqlx::query("ROLLBACK").execute(&mut *self.tx).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A write whose outcome nothing waits for: an INSERT without
+    /// RETURNING, built by `build` into a query of its own (placeholders
+    /// numbered by the builder). On SQLite it joins the writes deferred
+    /// before it and they run as one batch, one hand-off to the
+    /// connection's thread instead of one each, before the transaction's
+    /// next statement or its commit; a failure (a constraint) surfaces
+    /// there, and fails the transaction all the same. Elsewhere it runs at
+    /// once.
+    pub(crate) async fn defer(
+        &mut self,
+        build: impl FnOnce(&mut sqlx::QueryBuilder<DB>),
+    ) -> Result<()> {
+        if !self.dialect.batch_writes {
+            let mut q = sqlx::QueryBuilder::new("");
+            build(&mut q);
+            q.build().execute(&mut *self.tx).await?;
+            return Ok(());
+        }
+        if self.deferred >= BATCH {
+            self.conn().await?;
+        }
+        build(self.batch());
+        self.deferred += 1;
+        Ok(())
+    }
+
+    /// Rows of a statement built by `build`, sent in the same hand-off as
+    /// the writes deferred before it (they return no rows).
+    pub(crate) async fn fetch_after_deferred(
+        &mut self,
+        build: impl FnOnce(&mut sqlx::QueryBuilder<DB>),
+    ) -> Result<Vec<DB::Row>> {
+        build(self.batch());
+        let mut q = self.pending.take().expect("a batch was just made");
+        self.deferred = 0;
+        self.mark_sent();
+        Ok(q.build().fetch_all(&mut *self.tx).await?)
+    }
+}
+
+impl<DB: Database> Drop for SqlTx<DB> {
+    fn drop(&mut self) {
+        if !self.open {
+            return;
+        }
+        match &mut self.ends {
+            // Queued on the connection, ahead of whatever it runs next;
+            // nobody waits for it.
+            Ends::Managed => {
+                <DB::TransactionManager as TransactionManager>::start_rollback(&mut self.tx)
+            }
+            Ends::Own { sent: false, .. } => {}
+            Ends::Own { abandon, .. } => {
+                if let (Some(f), Held::Writer(guard)) = (abandon.take(), &mut self.tx)
+                    && let Some(g) = guard.take()
+                {
+                    f(g);
+                }
+            }
+        }
+    }
 }
 
 impl<DB: Database> fmt::Debug for SqlTx<DB> {
@@ -145,22 +490,33 @@ sql_impl!(Store, SqlStore {
     }
 
     async fn read(&self) -> Result<Box<dyn Tx>> {
-        let tx = self.pool.begin_with(self.dialect.begin_read).await?;
-        Ok(Box::new(SqlTx { tx, dialect: self.dialect, _turn: None }))
+        let conn = match &self.local {
+            None => Held::Pooled(self.pool.acquire().await?),
+            Some(l) => {
+                let permit = tokio::time::timeout(WAIT, l.readers.permits.clone().acquire_owned())
+                    .await
+                    .map_err(|_| StoreError::Unavailable("the database is busy: no connection to read on within 10 s".into()))?
+                    .map_err(|_| StoreError::Unavailable("the database is closed".into()))?;
+                let conn = l.readers.free.lock().unwrap_or_else(|e| e.into_inner()).pop();
+                Held::Reader { conn, from: l.readers.clone(), _permit: permit }
+            }
+        };
+        Ok(Box::new(SqlTx::begin(conn, self.dialect.begin_read, self.dialect).await?))
     }
 
     async fn write(&self) -> Result<Box<dyn Tx>> {
-        let turn = match &self.writers {
-            // As long as SQLite's busy timeout would have waited.
-            Some(w) => Some(
-                tokio::time::timeout(std::time::Duration::from_secs(10), w.clone().lock_owned())
+        match &self.local {
+            None => {
+                let conn = Held::Pooled(self.pool.acquire().await?);
+                Ok(Box::new(SqlTx::begin(conn, self.dialect.begin_write, self.dialect).await?))
+            }
+            Some(l) => {
+                let guard = tokio::time::timeout(WAIT, l.writer.clone().lock_owned())
                     .await
-                    .map_err(|_| StoreError::Unavailable("the database is busy: another write did not finish within 10 s".into()))?,
-            ),
-            None => None,
-        };
-        let tx = self.pool.begin_with(self.dialect.begin_write).await?;
-        Ok(Box::new(SqlTx { tx, dialect: self.dialect, _turn: turn }))
+                    .map_err(|_| StoreError::Unavailable("the database is busy: another write did not finish within 10 s".into()))?;
+                Ok(Box::new(SqlTx::begin_own(guard, self.dialect.begin_write, self.dialect)))
+            }
+        }
     }
 
     async fn ping(&self) -> Result<()> {
@@ -169,6 +525,15 @@ sql_impl!(Store, SqlStore {
     }
 
     async fn close(&self) {
+        if let Some(l) = &self.local {
+            l.readers.permits.close();
+            let readers = std::mem::take(&mut *l.readers.free.lock().unwrap_or_else(|e| e.into_inner()));
+            for c in readers {
+                let _ = c.close().await;
+            }
+            // The writer closes when the store is dropped; closing it here
+            // would need a connection to stand in its place.
+        }
         self.pool.close().await;
     }
 
@@ -192,14 +557,12 @@ sql_impl!(Store, SqlStore {
 });
 
 sql_impl!(Tx, SqlTx {
-    async fn commit(self: Box<Self>) -> Result<()> {
-        self.tx.commit().await?;
-        Ok(())
+    async fn commit(mut self: Box<Self>) -> Result<()> {
+        self.finish().await
     }
 
-    async fn rollback(self: Box<Self>) -> Result<()> {
-        self.tx.rollback().await?;
-        Ok(())
+    async fn rollback(mut self: Box<Self>) -> Result<()> {
+        self.undo().await
     }
 });
 

@@ -97,7 +97,7 @@ sql_impl!(OrgOps, SqlTx {
     async fn put_team(&mut self, t: &Team) -> Result<Upserted> {
         let existing = sqlx::query("SELECT id, name, kind, lead_id FROM teams WHERE id = $1")
             .bind(t.id.0)
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(self.conn().await?)
             .await?;
         let at = now();
         match existing {
@@ -111,7 +111,7 @@ sql_impl!(OrgOps, SqlTx {
                     .bind(t.kind.as_str())
                     .bind(t.lead.map(|p| p.0))
                     .bind(at)
-                    .execute(&mut *self.tx)
+                    .execute(self.conn().await?)
                     .await?;
                 Ok(Upserted::Updated)
             }
@@ -122,7 +122,7 @@ sql_impl!(OrgOps, SqlTx {
                     .bind(t.kind.as_str())
                     .bind(t.lead.map(|p| p.0))
                     .bind(at)
-                    .execute(&mut *self.tx)
+                    .execute(self.conn().await?)
                     .await?;
                 Ok(Upserted::Inserted)
             }
@@ -132,7 +132,7 @@ sql_impl!(OrgOps, SqlTx {
     async fn get_team(&mut self, id: TeamId) -> Result<Team> {
         let row = sqlx::query("SELECT id, name, kind, lead_id FROM teams WHERE id = $1")
             .bind(id.0)
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(self.conn().await?)
             .await?
             .ok_or_else(|| StoreError::not_found("team", id))?;
         team(&row)
@@ -141,14 +141,14 @@ sql_impl!(OrgOps, SqlTx {
     async fn team_by_name(&mut self, name: &str) -> Result<Option<Team>> {
         let row = sqlx::query("SELECT id, name, kind, lead_id FROM teams WHERE name = $1")
             .bind(name)
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(self.conn().await?)
             .await?;
         row.as_ref().map(team).transpose()
     }
 
     async fn list_teams(&mut self) -> Result<Vec<Team>> {
         let rows = sqlx::query("SELECT id, name, kind, lead_id FROM teams ORDER BY name")
-            .fetch_all(&mut *self.tx)
+            .fetch_all(self.conn().await?)
             .await?;
         rows.iter().map(team).collect()
     }
@@ -159,13 +159,13 @@ sql_impl!(OrgOps, SqlTx {
             existing = sqlx::query("SELECT id, email, name, role, team_id, manager_id, function, active, ext_source, ext_id FROM people WHERE ext_source = $1 AND ext_id = $2")
                 .bind(ext.source.as_str())
                 .bind(ext.id.as_str())
-                .fetch_optional(&mut *self.tx)
+                .fetch_optional(self.conn().await?)
                 .await?;
         }
         if existing.is_none() {
             existing = sqlx::query("SELECT id, email, name, role, team_id, manager_id, function, active, ext_source, ext_id FROM people WHERE email = $1")
                 .bind(p.email.as_str())
-                .fetch_optional(&mut *self.tx)
+                .fetch_optional(self.conn().await?)
                 .await?;
         }
         let at = now();
@@ -203,7 +203,7 @@ sql_impl!(OrgOps, SqlTx {
                     .bind(new.external.as_ref().map(|e| e.source.as_str()))
                     .bind(new.external.as_ref().map(|e| e.id.as_str()))
                     .bind(at)
-                    .execute(&mut *self.tx)
+                    .execute(self.conn().await?)
                     .await?;
                 Ok((old.id, Upserted::Updated))
             }
@@ -220,7 +220,7 @@ sql_impl!(OrgOps, SqlTx {
                     .bind(p.external.as_ref().map(|e| e.source.as_str()))
                     .bind(p.external.as_ref().map(|e| e.id.as_str()))
                     .bind(at)
-                    .execute(&mut *self.tx)
+                    .execute(self.conn().await?)
                     .await?;
                 Ok((p.id, Upserted::Inserted))
             }
@@ -230,7 +230,7 @@ sql_impl!(OrgOps, SqlTx {
     async fn get_person(&mut self, id: PersonId) -> Result<Person> {
         let row = sqlx::query("SELECT id, email, name, role, team_id, manager_id, function, active, ext_source, ext_id FROM people WHERE id = $1")
             .bind(id.0)
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(self.conn().await?)
             .await?
             .ok_or_else(|| StoreError::not_found("person", id))?;
         person(&row)
@@ -239,7 +239,7 @@ sql_impl!(OrgOps, SqlTx {
     async fn person_by_email(&mut self, email: &Email) -> Result<Option<Person>> {
         let row = sqlx::query("SELECT id, email, name, role, team_id, manager_id, function, active, ext_source, ext_id FROM people WHERE email = $1")
             .bind(email.as_str())
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(self.conn().await?)
             .await?;
         row.as_ref().map(person).transpose()
     }
@@ -248,7 +248,7 @@ sql_impl!(OrgOps, SqlTx {
         let row = sqlx::query("SELECT id, email, name, role, team_id, manager_id, function, active, ext_source, ext_id FROM people WHERE ext_source = $1 AND ext_id = $2")
             .bind(ext.source.as_str())
             .bind(ext.id.as_str())
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(self.conn().await?)
             .await?;
         row.as_ref().map(person).transpose()
     }
@@ -276,7 +276,7 @@ sql_impl!(OrgOps, SqlTx {
             q.push(" OR (name = ").push_bind(name).push(" AND id > ").push_bind(id).push("))");
         }
         q.push(" ORDER BY name, id LIMIT ").push_bind(limit + 1);
-        let rows = q.build().fetch_all(&mut *self.tx).await?;
+        let rows = q.build().fetch_all(self.conn().await?).await?;
         let items = rows.iter().map(person).collect::<Result<Vec<_>>>()?;
         Ok(page_of(items, limit, |p| name_cursor(&p.name, p.id.0)))
     }
@@ -284,7 +284,7 @@ sql_impl!(OrgOps, SqlTx {
     async fn person_directory(&mut self) -> Result<Vec<(Email, PersonId, Role)>> {
         let rows = sqlx::query("SELECT id, email, role FROM people WHERE active = $1")
             .bind(true)
-            .fetch_all(&mut *self.tx)
+            .fetch_all(self.conn().await?)
             .await?;
         rows.iter()
             .map(|r| {
@@ -303,13 +303,13 @@ sql_impl!(OrgOps, SqlTx {
                 sqlx::query("SELECT id, name, owner_id, ext_source, ext_id FROM accounts WHERE ext_source = $1 AND ext_id = $2")
                     .bind(ext.source.as_str())
                     .bind(ext.id.as_str())
-                    .fetch_optional(&mut *self.tx)
+                    .fetch_optional(self.conn().await?)
                     .await?
             }
             None => {
                 sqlx::query("SELECT id, name, owner_id, ext_source, ext_id FROM accounts WHERE id = $1")
                     .bind(a.id.0)
-                    .fetch_optional(&mut *self.tx)
+                    .fetch_optional(self.conn().await?)
                     .await?
             }
         };
@@ -322,7 +322,7 @@ sql_impl!(OrgOps, SqlTx {
                 let old = account_row(&row)?;
                 let rows = sqlx::query("SELECT domain FROM account_domains WHERE account_id = $1 ORDER BY domain")
                     .bind(old.id.0)
-                    .fetch_all(&mut *self.tx)
+                    .fetch_all(self.conn().await?)
                     .await?;
                 let have = rows.iter().map(|r| r.text("domain")).collect::<Result<Vec<_>>>()?;
                 let same_row = old.name == a.name && old.owner == a.owner && old.external == a.external;
@@ -338,7 +338,7 @@ sql_impl!(OrgOps, SqlTx {
                         .bind(a.external.as_ref().map(|e| e.source.as_str()))
                         .bind(a.external.as_ref().map(|e| e.id.as_str()))
                         .bind(at)
-                        .execute(&mut *self.tx)
+                        .execute(self.conn().await?)
                         .await?;
                 }
                 if same_domains {
@@ -346,7 +346,7 @@ sql_impl!(OrgOps, SqlTx {
                 }
                 sqlx::query("DELETE FROM account_domains WHERE account_id = $1")
                     .bind(old.id.0)
-                    .execute(&mut *self.tx)
+                    .execute(self.conn().await?)
                     .await?;
                 (old.id, Upserted::Updated)
             }
@@ -358,7 +358,7 @@ sql_impl!(OrgOps, SqlTx {
                     .bind(a.external.as_ref().map(|e| e.source.as_str()))
                     .bind(a.external.as_ref().map(|e| e.id.as_str()))
                     .bind(at)
-                    .execute(&mut *self.tx)
+                    .execute(self.conn().await?)
                     .await?;
                 (a.id, Upserted::Inserted)
             }
@@ -367,7 +367,7 @@ sql_impl!(OrgOps, SqlTx {
             let r = sqlx::query("INSERT INTO account_domains (domain, account_id) VALUES ($1, $2)")
                 .bind(d)
                 .bind(id.0)
-                .execute(&mut *self.tx)
+                .execute(self.conn().await?)
                 .await;
             match r {
                 Ok(_) => {}
@@ -387,7 +387,7 @@ sql_impl!(OrgOps, SqlTx {
     async fn get_account(&mut self, id: AccountId) -> Result<Account> {
         let row = sqlx::query("SELECT id, name, owner_id, ext_source, ext_id FROM accounts WHERE id = $1")
             .bind(id.0)
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(self.conn().await?)
             .await?
             .ok_or_else(|| StoreError::not_found("account", id))?;
         let mut a = account_row(&row)?;
@@ -399,7 +399,7 @@ sql_impl!(OrgOps, SqlTx {
         let row = sqlx::query("SELECT id FROM accounts WHERE ext_source = $1 AND ext_id = $2")
             .bind(ext.source.as_str())
             .bind(ext.id.as_str())
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(self.conn().await?)
             .await?;
         match row {
             Some(r) => Ok(Some(self.get_account(AccountId(r.uuid("id")?)).await?)),
@@ -418,7 +418,7 @@ sql_impl!(OrgOps, SqlTx {
             sep.push_bind(c.clone());
         }
         q.push(")");
-        let rows = q.build().fetch_all(&mut *self.tx).await?;
+        let rows = q.build().fetch_all(self.conn().await?).await?;
         // The longest (most specific) matching domain wins.
         let mut best: Option<(usize, AccountId)> = None;
         for r in &rows {
@@ -449,7 +449,7 @@ sql_impl!(OrgOps, SqlTx {
             q.push(" OR (name = ").push_bind(name).push(" AND id > ").push_bind(id).push("))");
         }
         q.push(" ORDER BY name, id LIMIT ").push_bind(limit + 1);
-        let rows = q.build().fetch_all(&mut *self.tx).await?;
+        let rows = q.build().fetch_all(self.conn().await?).await?;
         let mut items = rows.iter().map(account_row).collect::<Result<Vec<_>>>()?;
         let ids: Vec<AccountId> = items.iter().map(|a| a.id).collect();
         let mut domains = domains_of(self, &ids).await?;
@@ -461,11 +461,11 @@ sql_impl!(OrgOps, SqlTx {
 
     async fn account_directory(&mut self) -> Result<Vec<Account>> {
         let rows = sqlx::query("SELECT id, name, owner_id, ext_source, ext_id FROM accounts ORDER BY id")
-            .fetch_all(&mut *self.tx)
+            .fetch_all(self.conn().await?)
             .await?;
         let mut items = rows.iter().map(account_row).collect::<Result<Vec<_>>>()?;
         let rows = sqlx::query("SELECT domain, account_id FROM account_domains ORDER BY domain")
-            .fetch_all(&mut *self.tx)
+            .fetch_all(self.conn().await?)
             .await?;
         let mut by_account: BTreeMap<AccountId, Vec<Domain>> = BTreeMap::new();
         for r in &rows {
@@ -486,13 +486,13 @@ sql_impl!(OrgOps, SqlTx {
                 sqlx::query("SELECT id, account_id, name, stage, amount, owner_id, created_at, close_date, ext_source, ext_id FROM opportunities WHERE ext_source = $1 AND ext_id = $2")
                     .bind(ext.source.as_str())
                     .bind(ext.id.as_str())
-                    .fetch_optional(&mut *self.tx)
+                    .fetch_optional(self.conn().await?)
                     .await?
             }
             None => {
                 sqlx::query("SELECT id, account_id, name, stage, amount, owner_id, created_at, close_date, ext_source, ext_id FROM opportunities WHERE id = $1")
                     .bind(o.id.0)
-                    .fetch_optional(&mut *self.tx)
+                    .fetch_optional(self.conn().await?)
                     .await?
             }
         };
@@ -520,7 +520,7 @@ sql_impl!(OrgOps, SqlTx {
                     .bind(new.external.as_ref().map(|e| e.source.as_str()))
                     .bind(new.external.as_ref().map(|e| e.id.as_str()))
                     .bind(at)
-                    .execute(&mut *self.tx)
+                    .execute(self.conn().await?)
                     .await?;
                 Ok((old.id, Upserted::Updated))
             }
@@ -537,7 +537,7 @@ sql_impl!(OrgOps, SqlTx {
                     .bind(o.external.as_ref().map(|e| e.source.as_str()))
                     .bind(o.external.as_ref().map(|e| e.id.as_str()))
                     .bind(at)
-                    .execute(&mut *self.tx)
+                    .execute(self.conn().await?)
                     .await?;
                 Ok((o.id, Upserted::Inserted))
             }
@@ -547,7 +547,7 @@ sql_impl!(OrgOps, SqlTx {
     async fn get_opportunity(&mut self, id: OpportunityId) -> Result<Opportunity> {
         let row = sqlx::query("SELECT id, account_id, name, stage, amount, owner_id, created_at, close_date, ext_source, ext_id FROM opportunities WHERE id = $1")
             .bind(id.0)
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(self.conn().await?)
             .await?
             .ok_or_else(|| StoreError::not_found("opportunity", id))?;
         opportunity(&row)
@@ -557,7 +557,7 @@ sql_impl!(OrgOps, SqlTx {
         let row = sqlx::query("SELECT id, account_id, name, stage, amount, owner_id, created_at, close_date, ext_source, ext_id FROM opportunities WHERE ext_source = $1 AND ext_id = $2")
             .bind(ext.source.as_str())
             .bind(ext.id.as_str())
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(self.conn().await?)
             .await?;
         row.as_ref().map(opportunity).transpose()
     }
@@ -575,7 +575,7 @@ sql_impl!(OrgOps, SqlTx {
             q.push(" AND id < ").push_bind(id_cursor(c)?);
         }
         q.push(" ORDER BY id DESC LIMIT ").push_bind(limit + 1);
-        let rows = q.build().fetch_all(&mut *self.tx).await?;
+        let rows = q.build().fetch_all(self.conn().await?).await?;
         let items = rows.iter().map(opportunity).collect::<Result<Vec<_>>>()?;
         Ok(page_of(items, limit, |o| super::encode_cursor(&o.id.0.to_string())))
     }

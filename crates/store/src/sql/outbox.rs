@@ -12,6 +12,9 @@ use crate::model::{Attempt, Delivery, DeliveryState, OutboxEvent, Page, PageRequ
 use crate::ops::OutboxOps;
 use crate::{Result, StoreError, micros};
 
+/// Every subscription, oldest first.
+const WEBHOOKS: &str = "SELECT id, url, secret, events, format, active, created_by, created_at FROM webhooks ORDER BY id";
+
 const DELIVERY_COLS: &str = "id, event_id, webhook_id, state, attempts, next_attempt_at, last_status, last_error, delivered_at, created_at, last_attempt_at, retry_from";
 
 fn webhook(r: &impl RowExt) -> Result<Webhook> {
@@ -66,7 +69,7 @@ sql_impl!(OutboxOps, SqlTx {
             .bind(w.active)
             .bind(w.created_by.map(|p| p.0))
             .bind(micros(w.created_at))
-            .execute(&mut *self.tx)
+            .execute(self.conn().await?)
             .await?;
         Ok(())
     }
@@ -80,7 +83,7 @@ sql_impl!(OutboxOps, SqlTx {
             .bind(w.format.as_str())
             .bind(w.active)
             .bind(super::now())
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(self.conn().await?)
             .await?;
         if done.is_none() {
             return Err(StoreError::not_found("webhook", w.id));
@@ -91,13 +94,13 @@ sql_impl!(OutboxOps, SqlTx {
     async fn delete_webhook(&mut self, id: Uuid) -> Result<()> {
         sqlx::query("DELETE FROM webhook_deliveries WHERE webhook_id = $1 AND state = 'pending'")
             .bind(id)
-            .execute(&mut *self.tx)
+            .execute(self.conn().await?)
             .await?;
         // Delivered and dead deliveries keep their history: deactivate the
         // subscription instead of deleting it when it has any.
         let left = sqlx::query("SELECT COUNT(*) AS n FROM webhook_deliveries WHERE webhook_id = $1")
             .bind(id)
-            .fetch_one(&mut *self.tx)
+            .fetch_one(self.conn().await?)
             .await?
             .int("n")?;
         let done = if left > 0 {
@@ -105,12 +108,12 @@ sql_impl!(OutboxOps, SqlTx {
                 .bind(id)
                 .bind(false)
                 .bind(super::now())
-                .fetch_optional(&mut *self.tx)
+                .fetch_optional(self.conn().await?)
                 .await?
         } else {
             sqlx::query("DELETE FROM webhooks WHERE id = $1 RETURNING 1 AS affected")
                 .bind(id)
-                .fetch_optional(&mut *self.tx)
+                .fetch_optional(self.conn().await?)
                 .await?
         };
         if done.is_none() {
@@ -122,37 +125,54 @@ sql_impl!(OutboxOps, SqlTx {
     async fn get_webhook(&mut self, id: Uuid) -> Result<Webhook> {
         let row = sqlx::query("SELECT id, url, secret, events, format, active, created_by, created_at FROM webhooks WHERE id = $1")
             .bind(id)
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(self.conn().await?)
             .await?
             .ok_or_else(|| StoreError::not_found("webhook", id))?;
         webhook(&row)
     }
 
     async fn list_webhooks(&mut self) -> Result<Vec<Webhook>> {
-        let rows = sqlx::query("SELECT id, url, secret, events, format, active, created_by, created_at FROM webhooks ORDER BY id")
-            .fetch_all(&mut *self.tx)
+        let rows = sqlx::query(WEBHOOKS)
+            .fetch_all(self.conn().await?)
             .await?;
         rows.iter().map(webhook).collect()
     }
 
     async fn insert_event(&mut self, e: &OutboxEvent) -> Result<()> {
         let at = micros(e.occurred_at);
-        sqlx::query("INSERT INTO outbox (id, event_type, payload, occurred_at) VALUES ($1, $2, $3, $4)")
-            .bind(e.id)
-            .bind(e.event_type.as_str())
-            .bind(e.payload.to_string())
-            .bind(at)
-            .execute(&mut *self.tx)
-            .await?;
-        let hooks = self.list_webhooks().await?;
+        let payload = e.payload.to_string();
+        self.defer(|q| {
+            q.push("INSERT INTO outbox (id, event_type, payload, occurred_at) ");
+            q.push_values([e], |mut b, e| {
+                b.push_bind(e.id)
+                    .push_bind(e.event_type.as_str())
+                    .push_bind(payload.as_str())
+                    .push_bind(at);
+            });
+        })
+        .await?;
+        // The subscriptions are read past the deferred writes (none of
+        // them is to `webhooks`): the event's fan-out joins their batch.
+        let conn = if self.begun() { &mut *self.tx } else { self.conn().await? };
+        let rows = sqlx::query(WEBHOOKS).fetch_all(conn).await?;
+        let hooks = rows.iter().map(webhook).collect::<Result<Vec<_>>>()?;
         for w in hooks.iter().filter(|w| w.wants(&e.event_type)) {
-            sqlx::query("INSERT INTO webhook_deliveries (id, event_id, webhook_id, state, attempts, next_attempt_at, created_at, retry_from) VALUES ($1, $2, $3, 'pending', 0, $4, $4, $4)")
-                .bind(Uuid::now_v7())
-                .bind(e.id)
-                .bind(w.id)
-                .bind(at)
-                .execute(&mut *self.tx)
-                .await?;
+            self.defer(|q| {
+                q.push("INSERT INTO webhook_deliveries (id, event_id, webhook_id, state, attempts, next_attempt_at, created_at, retry_from) VALUES (")
+                    .push_bind(Uuid::now_v7())
+                    .push(", ")
+                    .push_bind(e.id)
+                    .push(", ")
+                    .push_bind(w.id)
+                    .push(", 'pending', 0, ")
+                    .push_bind(at)
+                    .push(", ")
+                    .push_bind(at)
+                    .push(", ")
+                    .push_bind(at)
+                    .push(")");
+            })
+            .await?;
         }
         Ok(())
     }
@@ -160,7 +180,7 @@ sql_impl!(OutboxOps, SqlTx {
     async fn get_event(&mut self, id: Uuid) -> Result<OutboxEvent> {
         let row = sqlx::query("SELECT id, event_type, payload, occurred_at FROM outbox WHERE id = $1")
             .bind(id)
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(self.conn().await?)
             .await?
             .ok_or_else(|| StoreError::not_found("event", id))?;
         event(&row)
@@ -180,7 +200,7 @@ sql_impl!(OutboxOps, SqlTx {
         let rows = sqlx::query(sqlx::AssertSqlSafe(select))
             .bind(now)
             .bind(limit)
-            .fetch_all(&mut *self.tx)
+            .fetch_all(self.conn().await?)
             .await?;
         let ids = rows.iter().map(|r| r.uuid("id")).collect::<Result<Vec<_>>>()?;
         if ids.is_empty() {
@@ -193,7 +213,7 @@ sql_impl!(OutboxOps, SqlTx {
             list.push_bind(*id);
         }
         q.push(format!(") RETURNING {DELIVERY_COLS}"));
-        let rows = q.build().fetch_all(&mut *self.tx).await?;
+        let rows = q.build().fetch_all(self.conn().await?).await?;
         let mut claimed = rows.iter().map(delivery).collect::<Result<Vec<_>>>()?;
         claimed.sort_by_key(|d| (d.next_attempt_at, d.id));
 
@@ -208,7 +228,7 @@ sql_impl!(OutboxOps, SqlTx {
         q.push(")");
         let events = q
             .build()
-            .fetch_all(&mut *self.tx)
+            .fetch_all(self.conn().await?)
             .await?
             .iter()
             .map(|r| event(r).map(|e| (e.id, e)))
@@ -239,7 +259,7 @@ sql_impl!(OutboxOps, SqlTx {
             .bind(a.error.as_deref())
             .bind(micros(a.next_attempt_at))
             .bind(at)
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(self.conn().await?)
             .await?;
         Ok(done.is_some())
     }
@@ -247,7 +267,7 @@ sql_impl!(OutboxOps, SqlTx {
     async fn get_delivery(&mut self, id: Uuid) -> Result<Delivery> {
         let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {DELIVERY_COLS} FROM webhook_deliveries WHERE id = $1")))
             .bind(id)
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(self.conn().await?)
             .await?
             .ok_or_else(|| StoreError::not_found("delivery", id))?;
         delivery(&row)
@@ -263,7 +283,7 @@ sql_impl!(OutboxOps, SqlTx {
             q.push(" AND id < ").push_bind(id_cursor(c)?);
         }
         q.push(" ORDER BY id DESC LIMIT ").push_bind(limit + 1);
-        let rows = q.build().fetch_all(&mut *self.tx).await?;
+        let rows = q.build().fetch_all(self.conn().await?).await?;
         let items = rows.iter().map(delivery).collect::<Result<Vec<_>>>()?;
         Ok(page_of(items, limit, |d| encode_cursor(&d.id.to_string())))
     }
@@ -274,7 +294,7 @@ sql_impl!(OutboxOps, SqlTx {
         let done = sqlx::query("UPDATE webhook_deliveries SET state = 'pending', next_attempt_at = $2, retry_from = $2 WHERE id = $1 RETURNING 1 AS affected")
             .bind(id)
             .bind(micros(now))
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(self.conn().await?)
             .await?;
         if done.is_none() {
             return Err(StoreError::not_found("delivery", id));

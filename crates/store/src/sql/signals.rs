@@ -33,12 +33,12 @@ sql_impl!(SignalOps, SqlTx {
                 .bind(before)
                 .bind(after)
                 .bind(last)
-                .fetch_all(&mut *self.tx)
+                .fetch_all(self.conn().await?)
                 .await?,
             None => sqlx::query("SELECT pm_id, owner_id, CAST(SUM(contacts) AS BIGINT) AS contacts, CAST(SUM(owner_present) AS BIGINT) AS owner_present, CAST(SUM(with_insight) AS BIGINT) AS with_insight FROM contact_days WHERE day >= $1 AND day <= $2 GROUP BY pm_id, owner_id")
                 .bind(first)
                 .bind(last)
-                .fetch_all(&mut *self.tx)
+                .fetch_all(self.conn().await?)
                 .await?,
         };
         rows.iter()
@@ -59,7 +59,7 @@ sql_impl!(SignalOps, SqlTx {
         let r = sqlx::query("SELECT CAST(COALESCE(SUM(customer_contacts), 0) AS BIGINT) AS c, CAST(COALESCE(SUM(pm_contacts), 0) AS BIGINT) AS p FROM meeting_days WHERE day >= $1 AND day <= $2")
             .bind(first)
             .bind(last)
-            .fetch_one(&mut *self.tx)
+            .fetch_one(self.conn().await?)
             .await?;
         Ok(ContactTotals { customer_contacts: r.int("c")?, pm_contacts: r.int("p")? })
     }
@@ -68,7 +68,7 @@ sql_impl!(SignalOps, SqlTx {
         let rows = sqlx::query("SELECT pm_id, requester_id, engagement_type, COUNT(*) AS n, COALESCE(SUM(hours), 0.0) AS hours FROM engagement_requests WHERE state = 'done' AND completed_at >= $1 AND completed_at < $2 GROUP BY pm_id, requester_id, engagement_type")
             .bind(start)
             .bind(end)
-            .fetch_all(&mut *self.tx)
+            .fetch_all(self.conn().await?)
             .await?;
         rows.iter()
             .map(|r| {
@@ -87,7 +87,7 @@ sql_impl!(SignalOps, SqlTx {
         let rows = sqlx::query("SELECT r.requester_id, r.pm_id, o.stage, COUNT(*) AS n FROM engagement_requests r JOIN opportunities o ON o.id = r.opportunity_id WHERE r.created_at >= $1 AND r.created_at < $2 GROUP BY r.requester_id, r.pm_id, o.stage")
             .bind(start)
             .bind(end)
-            .fetch_all(&mut *self.tx)
+            .fetch_all(self.conn().await?)
             .await?;
         let mut out: Vec<CreatedAggregate> = rows
             .iter()
@@ -108,7 +108,7 @@ sql_impl!(SignalOps, SqlTx {
             .bind(flagged_by)
             .bind(start)
             .bind(end)
-            .fetch_all(&mut *self.tx)
+            .fetch_all(self.conn().await?)
             .await?;
         for r in &rows {
             let key = (PersonId(r.uuid("requester_id")?), r.opt_uuid("pm_id")?.map(PersonId), r.text("stage")?);
@@ -124,7 +124,7 @@ sql_impl!(SignalOps, SqlTx {
         let rows = sqlx::query("SELECT pm_id, owner_id, state, COUNT(*) AS n FROM access_requests WHERE answered_at >= $1 AND answered_at < $2 GROUP BY pm_id, owner_id, state")
             .bind(start)
             .bind(end)
-            .fetch_all(&mut *self.tx)
+            .fetch_all(self.conn().await?)
             .await?;
         rows.iter()
             .map(|r| {
@@ -142,7 +142,7 @@ sql_impl!(SignalOps, SqlTx {
         let rows = sqlx::query("SELECT c.id, c.said_by, a.owner_id, c.state, c.said_at FROM commitments c JOIN accounts a ON a.id = c.account_id WHERE c.said_at >= $1 AND c.said_at < $2 ORDER BY c.said_at")
             .bind(start)
             .bind(end)
-            .fetch_all(&mut *self.tx)
+            .fetch_all(self.conn().await?)
             .await?;
         rows.iter()
             .map(|r| {
@@ -162,7 +162,7 @@ sql_impl!(SignalOps, SqlTx {
         let rows = sqlx::query("SELECT rule_id, COUNT(*) AS n FROM decision_rules WHERE at >= $1 AND at < $2 AND effect IN ('deny', 'exception') GROUP BY rule_id")
             .bind(start)
             .bind(end)
-            .fetch_all(&mut *self.tx)
+            .fetch_all(self.conn().await?)
             .await?;
         for r in &rows {
             let rule = r.text("rule_id")?;
@@ -171,7 +171,7 @@ sql_impl!(SignalOps, SqlTx {
         let rows = sqlx::query("SELECT rule_id, COUNT(*) AS n FROM exceptions WHERE requested_at >= $1 AND requested_at < $2 AND state = 'approved' GROUP BY rule_id")
             .bind(start)
             .bind(end)
-            .fetch_all(&mut *self.tx)
+            .fetch_all(self.conn().await?)
             .await?;
         for r in &rows {
             let rule = r.text("rule_id")?;
@@ -184,14 +184,14 @@ sql_impl!(SignalOps, SqlTx {
         let total = sqlx::query("SELECT CAST(COALESCE(SUM(count), 0) AS BIGINT) AS n FROM violation_days WHERE day >= $1 AND day <= $2")
             .bind(start.date_naive())
             .bind((end - chrono::Duration::microseconds(1)).date_naive())
-            .fetch_one(&mut *self.tx)
+            .fetch_one(self.conn().await?)
             .await?
             .int("n")?;
         let rows = sqlx::query("SELECT dr.rule_id, d.record_kind, d.record_id, dr.at FROM decision_rules dr JOIN decisions d ON d.id = dr.decision_id WHERE dr.applied = 'deny' AND dr.at >= $1 AND dr.at < $2 ORDER BY dr.at DESC LIMIT $3")
             .bind(start)
             .bind(end)
             .bind(limit)
-            .fetch_all(&mut *self.tx)
+            .fetch_all(self.conn().await?)
             .await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in &rows {
@@ -207,7 +207,7 @@ sql_impl!(SignalOps, SqlTx {
         }
         // Who and which account, by kind, a query per kind.
         let pms: HashSet<Uuid> = sqlx::query("SELECT id FROM people WHERE role IN ('pm', 'pm_lead')")
-            .fetch_all(&mut *self.tx)
+            .fetch_all(self.conn().await?)
             .await?
             .iter()
             .map(|r| r.uuid("id"))
@@ -228,7 +228,7 @@ sql_impl!(SignalOps, SqlTx {
                 sep.push_bind(*id);
             }
             q.push(")");
-            let rows = q.build().fetch_all(&mut *self.tx).await?;
+            let rows = q.build().fetch_all(self.conn().await?).await?;
             let mut found: HashMap<Uuid, (Option<AccountId>, Option<String>, Option<PersonId>)> = HashMap::new();
             for r in &rows {
                 let person = if kind == RecordKind::Meeting {

@@ -242,29 +242,31 @@ fn older_than(
 sql_impl!(WorkOps, SqlTx {
     async fn insert_request(&mut self, r: &EngagementRequest) -> Result<()> {
         let redirect = r.redirect.as_ref().map(json).transpose()?;
-        sqlx::query("INSERT INTO engagement_requests (id, opportunity_id, account_id, requester_id, pm_id, engagement_type, purpose, briefing, needed_at, created_at, state, scheduled_at, reason, redirect, redirected_from, outcome, hours, completed_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)")
-            .bind(r.id.0)
-            .bind(r.opportunity.0)
-            .bind(r.account.0)
-            .bind(r.requester.0)
-            .bind(r.pm.map(|p| p.0))
-            .bind(r.engagement_type.as_str())
-            .bind(r.purpose.as_str())
-            .bind(r.briefing.as_str())
-            .bind(micros(r.needed_at))
-            .bind(micros(r.created_at))
-            .bind(r.state.as_str())
-            .bind(r.scheduled_at.map(micros))
-            .bind(r.reason.as_deref())
-            .bind(redirect)
-            .bind(r.redirected_from.map(|i| i.0))
-            .bind(r.outcome.as_deref())
-            .bind(r.hours)
-            .bind(r.completed_at.map(micros))
-            .bind(now())
-            .execute(&mut *self.tx)
-            .await?;
-        Ok(())
+        self.defer(|q| {
+            q.push("INSERT INTO engagement_requests (id, opportunity_id, account_id, requester_id, pm_id, engagement_type, purpose, briefing, needed_at, created_at, state, scheduled_at, reason, redirect, redirected_from, outcome, hours, completed_at, updated_at) ");
+            q.push_values([r], |mut b, r| {
+                b.push_bind(r.id.0)
+                    .push_bind(r.opportunity.0)
+                    .push_bind(r.account.0)
+                    .push_bind(r.requester.0)
+                    .push_bind(r.pm.map(|p| p.0))
+                    .push_bind(r.engagement_type.as_str())
+                    .push_bind(r.purpose.as_str())
+                    .push_bind(r.briefing.as_str())
+                    .push_bind(micros(r.needed_at))
+                    .push_bind(micros(r.created_at))
+                    .push_bind(r.state.as_str())
+                    .push_bind(r.scheduled_at.map(micros))
+                    .push_bind(r.reason.as_deref())
+                    .push_bind(redirect.as_deref())
+                    .push_bind(r.redirected_from.map(|i| i.0))
+                    .push_bind(r.outcome.as_deref())
+                    .push_bind(r.hours)
+                    .push_bind(r.completed_at.map(micros))
+                    .push_bind(now());
+            });
+        })
+        .await
     }
 
     async fn update_request(&mut self, r: &EngagementRequest, expected: RequestState) -> Result<()> {
@@ -286,7 +288,7 @@ sql_impl!(WorkOps, SqlTx {
             .bind(r.hours)
             .bind(at)
             .bind(r.completed_at.map(micros))
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(self.conn().await?)
             .await?;
         if done.is_none() {
             // Missing, or moved by someone else since it was read.
@@ -302,7 +304,7 @@ sql_impl!(WorkOps, SqlTx {
     async fn get_request(&mut self, id: RequestId) -> Result<EngagementRequest> {
         let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {REQUEST_COLS} FROM engagement_requests WHERE id = $1")))
             .bind(id.0)
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(self.conn().await?)
             .await?
             .ok_or_else(|| StoreError::not_found("request", id))?;
         request(&row)
@@ -338,28 +340,30 @@ sql_impl!(WorkOps, SqlTx {
             q.push(" AND id < ").push_bind(id_cursor(c)?);
         }
         q.push(" ORDER BY id DESC LIMIT ").push_bind(limit + 1);
-        let rows = q.build().fetch_all(&mut *self.tx).await?;
+        let rows = q.build().fetch_all(self.conn().await?).await?;
         let items = rows.iter().map(request).collect::<Result<Vec<_>>>()?;
         Ok(page_of(items, limit, |r| encode_cursor(&r.id.0.to_string())))
     }
 
     async fn append_history(&mut self, c: &StateChange) -> Result<()> {
-        sqlx::query("INSERT INTO request_history (request_id, from_state, to_state, by_id, at, note) VALUES ($1, $2, $3, $4, $5, $6)")
-            .bind(c.request.0)
-            .bind(c.from.map(|s| s.as_str()))
-            .bind(c.to.as_str())
-            .bind(c.by.map(|p| p.0))
-            .bind(micros(c.at))
-            .bind(c.note.as_deref())
-            .execute(&mut *self.tx)
-            .await?;
-        Ok(())
+        self.defer(|q| {
+            q.push("INSERT INTO request_history (request_id, from_state, to_state, by_id, at, note) ");
+            q.push_values([c], |mut b, c| {
+                b.push_bind(c.request.0)
+                    .push_bind(c.from.map(|s| s.as_str()))
+                    .push_bind(c.to.as_str())
+                    .push_bind(c.by.map(|p| p.0))
+                    .push_bind(micros(c.at))
+                    .push_bind(c.note.as_deref());
+            });
+        })
+        .await
     }
 
     async fn history(&mut self, id: RequestId) -> Result<Vec<StateChange>> {
         let rows = sqlx::query("SELECT request_id, from_state, to_state, by_id, at, note FROM request_history WHERE request_id = $1 ORDER BY seq")
             .bind(id.0)
-            .fetch_all(&mut *self.tx)
+            .fetch_all(self.conn().await?)
             .await?;
         rows.iter()
             .map(|r| {
@@ -482,7 +486,7 @@ sql_impl!(WorkOps, SqlTx {
                 }
                 q.push(")");
             }
-            for row in q.build().fetch_all(&mut *self.tx).await? {
+            for row in q.build().fetch_all(self.conn().await?).await? {
                 referenced.insert(MeetingId(row.uuid("id")?));
             }
         }
@@ -510,7 +514,7 @@ sql_impl!(WorkOps, SqlTx {
     async fn get_meeting(&mut self, id: MeetingId) -> Result<StoredMeeting> {
         let row = sqlx::query("SELECT id, account_id, title, starts_at, ends_at, source, cal_uid, cal_occurrence, cal_sequence, cal_modified, request_id, owner_id, owner_present, pm_count, customer_count, internal_count, attendees FROM meetings WHERE id = $1")
             .bind(id.0)
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(self.conn().await?)
             .await?
             .ok_or_else(|| StoreError::not_found("meeting", id))?;
         meeting_row(&row)
@@ -543,7 +547,7 @@ sql_impl!(WorkOps, SqlTx {
             q.push(" OR (starts_at = ").push_bind(starts).push(" AND id < ").push_bind(id).push("))");
         }
         q.push(" ORDER BY starts_at DESC, id DESC LIMIT ").push_bind(limit + 1);
-        let rows = q.build().fetch_all(&mut *self.tx).await?;
+        let rows = q.build().fetch_all(self.conn().await?).await?;
         let items = rows.iter().map(meeting_row).collect::<Result<Vec<_>>>()?;
         Ok(page_of(items, limit, |m| {
             super::name_cursor(&m.meeting.starts_at.to_rfc3339(), m.meeting.id.0)
@@ -566,7 +570,7 @@ sql_impl!(WorkOps, SqlTx {
             .bind(a.answered_by.map(|p| p.0))
             .bind(a.answered_at.map(micros))
             .bind(now())
-            .execute(&mut *self.tx)
+            .execute(self.conn().await?)
             .await?;
         Ok(())
     }
@@ -584,7 +588,7 @@ sql_impl!(WorkOps, SqlTx {
             .bind(a.answered_by.map(|p| p.0))
             .bind(a.answered_at.map(micros))
             .bind(now())
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(self.conn().await?)
             .await?;
         if done.is_none() {
             let current = self.get_access(a.id).await?;
@@ -599,7 +603,7 @@ sql_impl!(WorkOps, SqlTx {
     async fn get_access(&mut self, id: AccessRequestId) -> Result<AccessRequest> {
         let row = sqlx::query("SELECT id, pm_id, account_id, owner_id, purpose, agenda, wanted_at, created_at, state, conditions, reason, answered_by, answered_at FROM access_requests WHERE id = $1")
             .bind(id.0)
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(self.conn().await?)
             .await?
             .ok_or_else(|| StoreError::not_found("access request", id))?;
         access(&row)
@@ -618,7 +622,7 @@ sql_impl!(WorkOps, SqlTx {
             q.push(" AND id < ").push_bind(id_cursor(c)?);
         }
         q.push(" ORDER BY id DESC LIMIT ").push_bind(limit + 1);
-        let rows = q.build().fetch_all(&mut *self.tx).await?;
+        let rows = q.build().fetch_all(self.conn().await?).await?;
         let items = rows.iter().map(access).collect::<Result<Vec<_>>>()?;
         Ok(page_of(items, limit, |a| encode_cursor(&a.id.0.to_string())))
     }
@@ -640,7 +644,7 @@ sql_impl!(WorkOps, SqlTx {
             .bind(c.decided_at.map(micros))
             .bind(c.decision_note.as_deref())
             .bind(at)
-            .execute(&mut *self.tx)
+            .execute(self.conn().await?)
             .await?;
         Ok(())
     }
@@ -654,7 +658,7 @@ sql_impl!(WorkOps, SqlTx {
             .bind(c.decided_at.map(micros))
             .bind(c.decision_note.as_deref())
             .bind(now())
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(self.conn().await?)
             .await?;
         if done.is_none() {
             let current = self.get_commitment(c.id).await?;
@@ -671,7 +675,7 @@ sql_impl!(WorkOps, SqlTx {
     async fn get_commitment(&mut self, id: CommitmentId) -> Result<Commitment> {
         let row = sqlx::query("SELECT id, account_id, meeting_id, kind, text, to_whom, said_by, present, said_at, state, decided_by, decided_at, decision_note FROM commitments WHERE id = $1")
             .bind(id.0)
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(self.conn().await?)
             .await?
             .ok_or_else(|| StoreError::not_found("commitment", id))?;
         commitment(&row)
@@ -690,7 +694,7 @@ sql_impl!(WorkOps, SqlTx {
             q.push(" AND id < ").push_bind(id_cursor(c)?);
         }
         q.push(" ORDER BY id DESC LIMIT ").push_bind(limit + 1);
-        let rows = q.build().fetch_all(&mut *self.tx).await?;
+        let rows = q.build().fetch_all(self.conn().await?).await?;
         let items = rows.iter().map(commitment).collect::<Result<Vec<_>>>()?;
         Ok(page_of(items, limit, |c| encode_cursor(&c.id.0.to_string())))
     }
@@ -709,7 +713,7 @@ sql_impl!(WorkOps, SqlTx {
             .bind(i.product_area.as_str())
             .bind(i.text.as_str())
             .bind(micros(i.created_at))
-            .execute(&mut *self.tx)
+            .execute(self.conn().await?)
             .await?;
         Ok(())
     }
@@ -717,7 +721,7 @@ sql_impl!(WorkOps, SqlTx {
     async fn get_insight(&mut self, id: InsightId) -> Result<Insight> {
         let row = sqlx::query("SELECT id, account_id, meeting_id, pm_id, kind, product_area, text, created_at FROM insights WHERE id = $1")
             .bind(id.0)
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(self.conn().await?)
             .await?
             .ok_or_else(|| StoreError::not_found("insight", id))?;
         insight(&row)
@@ -736,7 +740,7 @@ sql_impl!(WorkOps, SqlTx {
             q.push(" AND id < ").push_bind(id_cursor(c)?);
         }
         q.push(" ORDER BY id DESC LIMIT ").push_bind(limit + 1);
-        let rows = q.build().fetch_all(&mut *self.tx).await?;
+        let rows = q.build().fetch_all(self.conn().await?).await?;
         let items = rows.iter().map(insight).collect::<Result<Vec<_>>>()?;
         Ok(page_of(items, limit, |i| encode_cursor(&i.id.0.to_string())))
     }
@@ -756,7 +760,7 @@ sql_impl!(WorkOps, SqlTx {
             .bind(e.decided_at.map(micros))
             .bind(e.decision_note.as_deref())
             .bind(now())
-            .execute(&mut *self.tx)
+            .execute(self.conn().await?)
             .await?;
         Ok(())
     }
@@ -771,7 +775,7 @@ sql_impl!(WorkOps, SqlTx {
             .bind(e.decided_at.map(micros))
             .bind(e.decision_note.as_deref())
             .bind(now())
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(self.conn().await?)
             .await?;
         if done.is_none() {
             let current = self.get_exception(e.id).await?;
@@ -788,7 +792,7 @@ sql_impl!(WorkOps, SqlTx {
     async fn get_exception(&mut self, id: ExceptionId) -> Result<Exception> {
         let row = sqlx::query("SELECT id, rule_id, record_kind, record_id, reason, requested_by, requested_at, expires_at, state, decided_by, decided_at, decision_note FROM exceptions WHERE id = $1")
             .bind(id.0)
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(self.conn().await?)
             .await?
             .ok_or_else(|| StoreError::not_found("exception", id))?;
         exception(&row)
@@ -798,7 +802,7 @@ sql_impl!(WorkOps, SqlTx {
         let rows = sqlx::query("SELECT id, rule_id, record_kind, record_id, reason, requested_by, requested_at, expires_at, state, decided_by, decided_at, decision_note FROM exceptions WHERE record_kind = $1 AND record_id = $2 ORDER BY id")
             .bind(record.kind.as_str())
             .bind(record.id)
-            .fetch_all(&mut *self.tx)
+            .fetch_all(self.conn().await?)
             .await?;
         rows.iter().map(exception).collect()
     }
@@ -816,7 +820,7 @@ sql_impl!(WorkOps, SqlTx {
             q.push(" AND id < ").push_bind(id_cursor(c)?);
         }
         q.push(" ORDER BY id DESC LIMIT ").push_bind(limit + 1);
-        let rows = q.build().fetch_all(&mut *self.tx).await?;
+        let rows = q.build().fetch_all(self.conn().await?).await?;
         let items = rows.iter().map(exception).collect::<Result<Vec<_>>>()?;
         Ok(page_of(items, limit, |e| encode_cursor(&e.id.0.to_string())))
     }
@@ -849,7 +853,7 @@ sql_impl!(MeetingRows, SqlTx {
                 sep.push_bind(id.0);
             }
             q.push(")");
-            for row in q.build().fetch_all(&mut *self.tx).await? {
+            for row in q.build().fetch_all(self.conn().await?).await? {
                 let m = meeting_row(&row)?;
                 out.insert(m.meeting.id, m);
             }
@@ -881,7 +885,7 @@ sql_impl!(MeetingRows, SqlTx {
         };
         // 4 values a row: four times as many rows fit a statement.
         jobs.extend(shaped_chunks(&people, ROWS_PER_STATEMENT * 4).into_iter().map(Job::People));
-        pipelined(&mut *self.tx, &jobs, |job| match job {
+        pipelined(self.conn().await?, &jobs, |job| match job {
             Job::Meetings(chunk) => {
                 let mut q = QueryBuilder::<DB>::new("INSERT INTO meetings (id, account_id, title, starts_at, ends_at, source, cal_uid, cal_occurrence, cal_sequence, cal_modified, request_id, owner_id, owner_present, pm_count, customer_count, internal_count, attendees, created_at, updated_at) ");
                 let mut bad = None;
@@ -946,7 +950,7 @@ sql_impl!(MeetingRows, SqlTx {
             .bind(new.flags.internal_count)
             .bind(now())
             .bind(json(&new.meeting.attendees)?)
-            .execute(&mut *self.tx)
+            .execute(self.conn().await?)
             .await?;
         MeetingRows::delete_people(self, old).await?;
         let rows = people_rows(std::iter::once(new));
@@ -955,7 +959,7 @@ sql_impl!(MeetingRows, SqlTx {
             q.push_values(rows.iter(), |mut b, (p, at, m, attended)| {
                 b.push_bind(p.0).push_bind(*at).push_bind(m.0).push_bind(*attended);
             });
-            q.build().execute(&mut *self.tx).await?;
+            q.build().execute(self.conn().await?).await?;
         }
         super::signals::rollup_meetings(self, &[old], -1).await?;
         super::signals::rollup_meetings(self, &[new], 1).await
@@ -973,7 +977,7 @@ sql_impl!(MeetingRows, SqlTx {
                 sep.push_bind(p.0);
             }
             q.push(")");
-            q.build().execute(&mut *self.tx).await?;
+            q.build().execute(self.conn().await?).await?;
         }
         Ok(())
     }
@@ -986,12 +990,12 @@ sql_impl!(MeetingRows, SqlTx {
         sqlx::query("DELETE FROM decisions WHERE record_kind = $1 AND record_id = $2")
             .bind(record.kind.as_str())
             .bind(record.id)
-            .execute(&mut *self.tx)
+            .execute(self.conn().await?)
             .await?;
         MeetingRows::delete_people(self, old).await?;
         sqlx::query("DELETE FROM meetings WHERE id = $1")
             .bind(old.meeting.id.0)
-            .execute(&mut *self.tx)
+            .execute(self.conn().await?)
             .await?;
         super::signals::rollup_meetings(self, &[old], -1).await
     }
