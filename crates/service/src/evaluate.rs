@@ -122,6 +122,7 @@ impl Service {
                     ),
                     None => None,
                 };
+                let account = tx.get_account(opp.account).await?;
                 Input::Request(
                     facts::request_input(
                         tx.as_mut(),
@@ -133,6 +134,7 @@ impl Service {
                         needed_at,
                         RequestState::Requested,
                         &opp,
+                        &account,
                         &who.person,
                         pm.as_ref(),
                     )

@@ -72,10 +72,10 @@ pub async fn request_input(
     needed_at: DateTime<Utc>,
     state: accord_domain::request::RequestState,
     opportunity: &accord_domain::account::Opportunity,
+    account: &Account,
     requester: &Person,
     pm: Option<&Person>,
 ) -> Result<RequestInput> {
-    let account = tx.get_account(opportunity.account).await?;
     let (hours, days) = lead_time(playbook, created_at, needed_at);
     let req_facts = person_facts(tx, requester).await?;
     let pm_facts = match pm {
@@ -95,7 +95,7 @@ pub async fn request_input(
             name: opportunity.name.clone(),
             amount: opportunity.amount.unwrap_or(0.0),
         },
-        account: account_facts(tx, &account).await?,
+        account: account_facts(tx, account).await?,
         requester: RequesterFacts {
             email: req_facts.email,
             name: req_facts.name,

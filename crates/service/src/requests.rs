@@ -199,7 +199,11 @@ impl Service {
                 None
             }
         };
-        let mut tx = self.store().write().await?;
+        // What the rules see is read first, on a connection of its own:
+        // the writer's turn (one at a time on SQLite) is taken only to
+        // store the outcome. The rules judge the records as they were a
+        // moment before it: as if the request had come in then.
+        let mut tx = self.store().read().await?;
         let opportunity = match tx.get_opportunity(new.opportunity).await {
             Ok(o) => Some(o),
             Err(accord_store::StoreError::NotFound { .. }) => {
@@ -245,17 +249,6 @@ impl Service {
                 "you can ask for a PM on your own opportunities (or, as a manager, your reps')",
             ));
         }
-        let id = new.id.unwrap_or_default();
-        if tx.get_request(id).await.is_ok() {
-            return Err(ServiceError::Conflict(format!(
-                "request {id} already exists"
-            )));
-        }
-        let record = RecordRef {
-            kind: RecordKind::Request,
-            id: id.0,
-        };
-        let excepted = in_force(tx.as_mut(), record, now).await?;
         let input = facts::request_input(
             tx.as_mut(),
             playbook,
@@ -266,11 +259,36 @@ impl Service {
             new.needed_at,
             RequestState::Requested,
             &opportunity,
+            &account,
             &who.person,
             pm.as_ref(),
         )
         .await?;
-        let decision = accord_domain::evaluate(playbook, &Input::Request(input.clone()), &excepted)
+        drop(tx);
+        let input = Input::Request(input);
+
+        let mut tx = self.store().write().await?;
+        // A fresh id names nothing yet. An id the client chose may name a
+        // request already, or have exceptions asked for it in advance:
+        // looked up in the writer's turn, so that two requests with the
+        // same id cannot both pass.
+        let id = new.id.unwrap_or_default();
+        let record = RecordRef {
+            kind: RecordKind::Request,
+            id: id.0,
+        };
+        let excepted = match new.id {
+            Some(id) => {
+                if tx.get_request(id).await.is_ok() {
+                    return Err(ServiceError::Conflict(format!(
+                        "request {id} already exists"
+                    )));
+                }
+                in_force(tx.as_mut(), record, now).await?
+            }
+            None => Vec::new(),
+        };
+        let decision = accord_domain::evaluate(playbook, &input, &excepted)
             .map_err(|e| ServiceError::invalid("engagement_type", e.to_string()))?;
         if decision.effect == Effect::Deny {
             // Refused: audited with its decision (a refusal is a fact the
@@ -639,6 +657,7 @@ impl Service {
             Some(p) => Some(tx.get_person(p).await?),
             None => None,
         };
+        let account = tx.get_account(opportunity.account).await?;
         let input = facts::request_input(
             tx,
             playbook,
@@ -649,6 +668,7 @@ impl Service {
             from.needed_at.max(now + chrono::Duration::hours(1)),
             RequestState::Requested,
             &opportunity,
+            &account,
             &requester,
             pm_person.as_ref(),
         )
