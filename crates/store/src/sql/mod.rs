@@ -23,7 +23,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use sqlx::{Connection, Database, Pool, Row, SqlSafeStr};
+use sqlx::{Database, Pool, Row, SqlSafeStr};
 use sqlx_core::transaction::TransactionManager;
 
 use crate::ops::Tx;
@@ -77,22 +77,20 @@ pub struct SqlStore<DB: Database> {
 /// from the command line) still meet in the busy handler.
 struct Local<DB: Database> {
     writer: Arc<tokio::sync::Mutex<DB::Connection>>,
-    readers: Arc<Readers<DB>>,
-}
-
-struct Readers<DB: Database> {
-    free: std::sync::Mutex<Vec<DB::Connection>>,
+    /// Set when a transaction on the writer was dropped open: whoever
+    /// takes the writer next rolls it back first.
+    abandoned: Arc<std::sync::atomic::AtomicBool>,
+    readers: Vec<Arc<tokio::sync::Mutex<DB::Connection>>>,
+    /// One per reader: a permit means one of them is free.
     permits: Arc<tokio::sync::Semaphore>,
 }
 
 /// A connection taken from a store: what a transaction runs on.
 enum Held<DB: Database> {
     Pooled(sqlx::pool::PoolConnection<DB>),
-    /// `None` once handed to the rollback of a transaction dropped open.
-    Writer(Option<tokio::sync::OwnedMutexGuard<DB::Connection>>),
+    Writer(tokio::sync::OwnedMutexGuard<DB::Connection>),
     Reader {
-        conn: Option<DB::Connection>,
-        from: Arc<Readers<DB>>,
+        conn: tokio::sync::OwnedMutexGuard<DB::Connection>,
         _permit: tokio::sync::OwnedSemaphorePermit,
     },
 }
@@ -102,12 +100,7 @@ impl<DB: Database> std::ops::Deref for Held<DB> {
     fn deref(&self) -> &DB::Connection {
         match self {
             Held::Pooled(c) => c,
-            Held::Writer(c) => c
-                .as_ref()
-                .expect("a held writer has its connection until dropped"),
-            Held::Reader { conn, .. } => conn
-                .as_ref()
-                .expect("a held reader has its connection until dropped"),
+            Held::Writer(c) | Held::Reader { conn: c, .. } => c,
         }
     }
 }
@@ -116,24 +109,7 @@ impl<DB: Database> std::ops::DerefMut for Held<DB> {
     fn deref_mut(&mut self) -> &mut DB::Connection {
         match self {
             Held::Pooled(c) => c,
-            Held::Writer(c) => c
-                .as_mut()
-                .expect("a held writer has its connection until dropped"),
-            Held::Reader { conn, .. } => conn
-                .as_mut()
-                .expect("a held reader has its connection until dropped"),
-        }
-    }
-}
-
-impl<DB: Database> Drop for Held<DB> {
-    fn drop(&mut self) {
-        if let Held::Reader { conn, from, .. } = self
-            && let Some(c) = conn.take()
-        {
-            // Back to the set before the permit is released (fields drop
-            // after this body), so a waiter finds it there.
-            from.free.lock().unwrap_or_else(|e| e.into_inner()).push(c);
+            Held::Writer(c) | Held::Reader { conn: c, .. } => c,
         }
     }
 }
@@ -167,10 +143,12 @@ impl<DB: Database> SqlStore<DB> {
             dialect,
             local: Some(Local {
                 writer: Arc::new(tokio::sync::Mutex::new(writer)),
-                readers: Arc::new(Readers {
-                    free: std::sync::Mutex::new(readers),
-                    permits,
-                }),
+                abandoned: Arc::default(),
+                readers: readers
+                    .into_iter()
+                    .map(|c| Arc::new(tokio::sync::Mutex::new(c)))
+                    .collect(),
+                permits,
             }),
         }
     }
@@ -204,11 +182,14 @@ pub struct SqlTx<DB: Database> {
     deferred: usize,
     /// How the transaction begins and ends: through sqlx's transaction
     /// manager, or (the store's own writer) in statements of its own.
-    ends: Ends<DB>,
+    ends: Ends,
 }
 
+/// Rolls back a transaction on the store's writer that was dropped open.
+type Abandon = Box<dyn FnOnce() + Send>;
+
 /// How a transaction begins and ends.
-enum Ends<DB: Database> {
+enum Ends {
     /// Through sqlx: `BEGIN` is awaited; a transaction dropped open is
     /// rolled back in the connection's queue.
     Managed,
@@ -218,7 +199,7 @@ enum Ends<DB: Database> {
     /// `abandon` rolls back a transaction dropped open.
     Own {
         sent: bool,
-        abandon: Option<Box<dyn FnOnce(tokio::sync::OwnedMutexGuard<DB::Connection>) + Send>>,
+        abandon: Option<Abandon>,
     },
 }
 
@@ -246,13 +227,13 @@ impl<DB: Database> SqlTx<DB> {
 
     /// The writes deferred so far, ready for one more statement.
     fn batch(&mut self) -> &mut sqlx::QueryBuilder<DB> {
-        match &mut self.pending {
-            Some(q) => {
-                q.push(";\n");
-            }
-            None => self.pending = Some(sqlx::QueryBuilder::new("")),
+        let q = self
+            .pending
+            .get_or_insert_with(|| sqlx::QueryBuilder::new(""));
+        if !q.sql().as_str().is_empty() {
+            q.push(";\n");
         }
-        self.pending.as_mut().expect("just set")
+        q
     }
 
     /// Whether a statement may run on the connection without the writes
@@ -262,6 +243,21 @@ impl<DB: Database> SqlTx<DB> {
             Ends::Managed => true,
             Ends::Own { sent, .. } => *sent,
         }
+    }
+}
+
+/// Rolls back the transaction a writer was dropped with, if one was.
+async fn roll_back_abandoned<DB: Database>(
+    abandoned: &std::sync::atomic::AtomicBool,
+    conn: &mut DB::Connection,
+) where
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    DB::Arguments: sqlx::IntoArguments<DB>,
+{
+    if abandoned.swap(false, std::sync::atomic::Ordering::AcqRel)
+        && let Err(e) = sqlx::query("ROLLBACK").execute(conn).await
+    {
+        tracing::warn!(error = %e, "cannot roll back an abandoned write");
     }
 }
 
@@ -298,31 +294,25 @@ where
         guard: tokio::sync::OwnedMutexGuard<DB::Connection>,
         statement: &'static str,
         dialect: &'static Dialect,
+        local: &Local<DB>,
     ) -> Self {
-        let abandon: Box<dyn FnOnce(tokio::sync::OwnedMutexGuard<DB::Connection>) + Send> =
-            Box::new(|mut guard| {
-                // The writer stays taken until the rollback is through.
-                let undo = async move {
-                    if let Err(e) = sqlx::query("ROLLBACK").execute(&mut *guard).await {
-                        tracing::warn!(error = %e, "cannot roll back an abandoned write");
-                    }
-                };
-                match tokio::runtime::Handle::try_current() {
-                    Ok(rt) => {
-                        rt.spawn(undo);
-                    }
-                    // Dropped outside a runtime: the connection's own thread
-                    // does the work; this one waits for it.
-                    Err(_) => match tokio::runtime::Builder::new_current_thread().build() {
-                        Ok(rt) => rt.block_on(undo),
-                        Err(e) => {
-                            tracing::error!(error = %e, "cannot roll back an abandoned write")
-                        }
-                    },
-                }
-            });
+        let writer = local.writer.clone();
+        let abandoned = local.abandoned.clone();
+        let abandon: Abandon = Box::new(move || {
+            // Marked before the writer is given back: whoever takes it
+            // next rolls back first. Should nobody want it, a task takes
+            // it for that, so that SQLite's lock is not kept from other
+            // processes.
+            abandoned.store(true, std::sync::atomic::Ordering::Release);
+            if let Ok(rt) = tokio::runtime::Handle::try_current() {
+                rt.spawn(async move {
+                    let mut conn = writer.lock_owned().await;
+                    roll_back_abandoned(&abandoned, &mut conn).await;
+                });
+            }
+        });
         Self {
-            tx: Held::Writer(Some(guard)),
+            tx: Held::Writer(guard),
             dialect,
             open: true,
             pending: Some(sqlx::QueryBuilder::new(statement)),
@@ -410,8 +400,14 @@ where
         &mut self,
         build: impl FnOnce(&mut sqlx::QueryBuilder<DB>),
     ) -> Result<Vec<DB::Row>> {
-        build(self.batch());
-        let mut q = self.pending.take().expect("a batch was just made");
+        let mut q = self
+            .pending
+            .take()
+            .unwrap_or_else(|| sqlx::QueryBuilder::new(""));
+        if !q.sql().as_str().is_empty() {
+            q.push(";\n");
+        }
+        build(&mut q);
         self.deferred = 0;
         self.mark_sent();
         Ok(q.build().fetch_all(&mut *self.tx).await?)
@@ -431,10 +427,8 @@ impl<DB: Database> Drop for SqlTx<DB> {
             }
             Ends::Own { sent: false, .. } => {}
             Ends::Own { abandon, .. } => {
-                if let (Some(f), Held::Writer(guard)) = (abandon.take(), &mut self.tx)
-                    && let Some(g) = guard.take()
-                {
-                    f(g);
+                if let Some(f) = abandon.take() {
+                    f();
                 }
             }
         }
@@ -493,12 +487,17 @@ sql_impl!(Store, SqlStore {
         let conn = match &self.local {
             None => Held::Pooled(self.pool.acquire().await?),
             Some(l) => {
-                let permit = tokio::time::timeout(WAIT, l.readers.permits.clone().acquire_owned())
+                let permit = tokio::time::timeout(WAIT, l.permits.clone().acquire_owned())
                     .await
                     .map_err(|_| StoreError::Unavailable("the database is busy: no connection to read on within 10 s".into()))?
                     .map_err(|_| StoreError::Unavailable("the database is closed".into()))?;
-                let conn = l.readers.free.lock().unwrap_or_else(|e| e.into_inner()).pop();
-                Held::Reader { conn, from: l.readers.clone(), _permit: permit }
+                // A permit means a reader is free.
+                let conn = l
+                    .readers
+                    .iter()
+                    .find_map(|r| r.clone().try_lock_owned().ok())
+                    .ok_or_else(|| StoreError::Other("no free reader for a read permit".into()))?;
+                Held::Reader { conn, _permit: permit }
             }
         };
         Ok(Box::new(SqlTx::begin(conn, self.dialect.begin_read, self.dialect).await?))
@@ -511,10 +510,11 @@ sql_impl!(Store, SqlStore {
                 Ok(Box::new(SqlTx::begin(conn, self.dialect.begin_write, self.dialect).await?))
             }
             Some(l) => {
-                let guard = tokio::time::timeout(WAIT, l.writer.clone().lock_owned())
+                let mut guard = tokio::time::timeout(WAIT, l.writer.clone().lock_owned())
                     .await
                     .map_err(|_| StoreError::Unavailable("the database is busy: another write did not finish within 10 s".into()))?;
-                Ok(Box::new(SqlTx::begin_own(guard, self.dialect.begin_write, self.dialect)))
+                roll_back_abandoned(&l.abandoned, &mut guard).await;
+                Ok(Box::new(SqlTx::begin_own(guard, self.dialect.begin_write, self.dialect, l)))
             }
         }
     }
@@ -526,13 +526,9 @@ sql_impl!(Store, SqlStore {
 
     async fn close(&self) {
         if let Some(l) = &self.local {
-            l.readers.permits.close();
-            let readers = std::mem::take(&mut *l.readers.free.lock().unwrap_or_else(|e| e.into_inner()));
-            for c in readers {
-                let _ = c.close().await;
-            }
-            // The writer closes when the store is dropped; closing it here
-            // would need a connection to stand in its place.
+            // No more reads; the connections close when the store is
+            // dropped.
+            l.permits.close();
         }
         self.pool.close().await;
     }
