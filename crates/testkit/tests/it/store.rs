@@ -378,7 +378,10 @@ async fn deferred_writes_are_read_back_or_undone(db: &TestDb) {
     let org = seeded(db).await;
     let store = db.store();
     let audit_count = |store: std::sync::Arc<dyn Store>| async move {
-        accord_store::verify_audit(store.as_ref()).await.unwrap().unwrap()
+        accord_store::verify_audit(store.as_ref())
+            .await
+            .unwrap()
+            .unwrap()
     };
     let audited = audit_count(store.clone()).await;
     let note = |what: &str| NewAudit {
