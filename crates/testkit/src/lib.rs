@@ -112,6 +112,21 @@ impl TestDb {
         Arc::clone(&self.store)
     }
 
+    /// Another store on the same database, as another process would open
+    /// it (the caller closes it).
+    pub async fn open_again(&self) -> Arc<dyn Store> {
+        let opened = match self.engine() {
+            EngineKind::Sqlite => accord_store_sqlite::open(&self.url).await.map(|o| o.store),
+            EngineKind::Postgres => accord_store_postgres::open(&self.url)
+                .await
+                .map(|o| o.store),
+        };
+        match opened {
+            Ok(s) => s,
+            Err(e) => panic!("cannot open {} again: {e}", self.url),
+        }
+    }
+
     /// The database's URL (for spawning a server or the CLI on it).
     pub fn url(&self) -> &str {
         &self.url

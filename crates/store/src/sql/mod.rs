@@ -76,21 +76,39 @@ pub struct SqlStore<DB: Database> {
 /// handler in steps of up to 100 ms. Writers in other processes (an import
 /// from the command line) still meet in the busy handler.
 struct Local<DB: Database> {
-    writer: Arc<tokio::sync::Mutex<DB::Connection>>,
+    writer: Slot<DB>,
     /// Set when a transaction on the writer was dropped open: whoever
     /// takes the writer next rolls it back first.
     abandoned: Arc<std::sync::atomic::AtomicBool>,
-    readers: Vec<Arc<tokio::sync::Mutex<DB::Connection>>>,
+    readers: Vec<Slot<DB>>,
     /// One per reader: a permit means one of them is free.
     permits: Arc<tokio::sync::Semaphore>,
+}
+
+/// Where one of a store's own connections lives; empty once the store is
+/// closed.
+type Slot<DB> = Arc<tokio::sync::Mutex<Option<<DB as Database>::Connection>>>;
+
+/// A connection taken from its slot.
+type Taken<DB> = tokio::sync::OwnedMappedMutexGuard<
+    Option<<DB as Database>::Connection>,
+    <DB as Database>::Connection,
+>;
+
+/// The connection in a locked slot; an empty slot is a closed store.
+fn take<DB: Database>(
+    slot: tokio::sync::OwnedMutexGuard<Option<DB::Connection>>,
+) -> Result<Taken<DB>> {
+    tokio::sync::OwnedMutexGuard::try_map(slot, |c| c.as_mut())
+        .map_err(|_| StoreError::Unavailable("the database is closed".into()))
 }
 
 /// A connection taken from a store: what a transaction runs on.
 enum Held<DB: Database> {
     Pooled(sqlx::pool::PoolConnection<DB>),
-    Writer(tokio::sync::OwnedMutexGuard<DB::Connection>),
+    Writer(Taken<DB>),
     Reader {
-        conn: tokio::sync::OwnedMutexGuard<DB::Connection>,
+        conn: Taken<DB>,
         _permit: tokio::sync::OwnedSemaphorePermit,
     },
 }
@@ -142,11 +160,11 @@ impl<DB: Database> SqlStore<DB> {
             pool,
             dialect,
             local: Some(Local {
-                writer: Arc::new(tokio::sync::Mutex::new(writer)),
+                writer: Arc::new(tokio::sync::Mutex::new(Some(writer))),
                 abandoned: Arc::default(),
                 readers: readers
                     .into_iter()
-                    .map(|c| Arc::new(tokio::sync::Mutex::new(c)))
+                    .map(|c| Arc::new(tokio::sync::Mutex::new(Some(c))))
                     .collect(),
                 permits,
             }),
@@ -230,9 +248,7 @@ impl<DB: Database> SqlTx<DB> {
         let q = self
             .pending
             .get_or_insert_with(|| sqlx::QueryBuilder::new(""));
-        if !q.sql().as_str().is_empty() {
-            q.push(";\n");
-        }
+        then(q);
         q
     }
 
@@ -243,6 +259,13 @@ impl<DB: Database> SqlTx<DB> {
             Ends::Managed => true,
             Ends::Own { sent, .. } => *sent,
         }
+    }
+}
+
+/// Ends the statement a batch holds so far, if any: the next one follows.
+fn then<DB: Database>(q: &mut sqlx::QueryBuilder<DB>) {
+    if !q.sql().as_str().is_empty() {
+        q.push(";\n");
     }
 }
 
@@ -291,13 +314,15 @@ where
 
     /// A transaction on the store's own writer: nothing is sent yet.
     fn begin_own(
-        guard: tokio::sync::OwnedMutexGuard<DB::Connection>,
+        guard: Taken<DB>,
         statement: &'static str,
         dialect: &'static Dialect,
         local: &Local<DB>,
     ) -> Self {
         let writer = local.writer.clone();
         let abandoned = local.abandoned.clone();
+        // A closure made here, where the bounds for running a statement
+        // are known: `Drop` cannot carry them.
         let abandon: Abandon = Box::new(move || {
             // Marked before the writer is given back: whoever takes it
             // next rolls back first. Should nobody want it, a task takes
@@ -306,8 +331,9 @@ where
             abandoned.store(true, std::sync::atomic::Ordering::Release);
             if let Ok(rt) = tokio::runtime::Handle::try_current() {
                 rt.spawn(async move {
-                    let mut conn = writer.lock_owned().await;
-                    roll_back_abandoned(&abandoned, &mut conn).await;
+                    if let Some(conn) = writer.lock_owned().await.as_mut() {
+                        roll_back_abandoned(&abandoned, conn).await;
+                    }
                 });
             }
         });
@@ -325,44 +351,45 @@ where
     }
 
     /// Ends the transaction: sqlx's COMMIT, or ours with the last writes.
+    ///
+    /// Until it has ended, the transaction stays open: should a deferred
+    /// write, or our ROLLBACK after it, fail, dropping it rolls it back.
     async fn finish(&mut self) -> Result<()> {
-        self.open = false;
         match &self.ends {
             Ends::Managed => {
-                // Still open if the deferred writes fail: dropped, it is
-                // rolled back.
-                self.open = true;
                 self.conn().await?;
                 self.open = false;
                 <DB::TransactionManager as TransactionManager>::commit(&mut self.tx).await?;
-                Ok(())
             }
             // Nothing was sent and nothing written: nothing to end.
-            Ends::Own { sent: false, .. } if self.deferred == 0 => Ok(()),
+            Ends::Own { sent: false, .. } if self.deferred == 0 => self.open = false,
             Ends::Own { .. } => {
                 self.batch().push("COMMIT");
                 if let Err(e) = self.conn().await {
                     // A statement before the COMMIT failed: the
                     // transaction is still open.
-                    let _ = sqlx::query("ROLLBACK").execute(&mut *self.tx).await;
+                    sqlx::query("ROLLBACK").execute(&mut *self.tx).await?;
+                    self.open = false;
                     return Err(e);
                 }
-                Ok(())
+                self.open = false;
             }
         }
+        Ok(())
     }
 
-    /// Undoes the transaction.
+    /// Undoes the transaction (left open, for the drop, if that fails).
     async fn undo(&mut self) -> Result<()> {
-        self.open = false;
         self.pending = None;
         match &self.ends {
             Ends::Managed => {
+                self.open = false;
                 <DB::TransactionManager as TransactionManager>::rollback(&mut self.tx).await?;
             }
-            Ends::Own { sent: false, .. } => {}
+            Ends::Own { sent: false, .. } => self.open = false,
             Ends::Own { .. } => {
                 sqlx::query("ROLLBACK").execute(&mut *self.tx).await?;
+                self.open = false;
             }
         }
         Ok(())
@@ -404,9 +431,7 @@ where
             .pending
             .take()
             .unwrap_or_else(|| sqlx::QueryBuilder::new(""));
-        if !q.sql().as_str().is_empty() {
-            q.push(";\n");
-        }
+        then(&mut q);
         build(&mut q);
         self.deferred = 0;
         self.mark_sent();
@@ -492,12 +517,12 @@ sql_impl!(Store, SqlStore {
                     .map_err(|_| StoreError::Unavailable("the database is busy: no connection to read on within 10 s".into()))?
                     .map_err(|_| StoreError::Unavailable("the database is closed".into()))?;
                 // A permit means a reader is free.
-                let conn = l
+                let slot = l
                     .readers
                     .iter()
                     .find_map(|r| r.clone().try_lock_owned().ok())
                     .ok_or_else(|| StoreError::Other("no free reader for a read permit".into()))?;
-                Held::Reader { conn, _permit: permit }
+                Held::Reader { conn: take::<DB>(slot)?, _permit: permit }
             }
         };
         Ok(Box::new(SqlTx::begin(conn, self.dialect.begin_read, self.dialect).await?))
@@ -510,9 +535,10 @@ sql_impl!(Store, SqlStore {
                 Ok(Box::new(SqlTx::begin(conn, self.dialect.begin_write, self.dialect).await?))
             }
             Some(l) => {
-                let mut guard = tokio::time::timeout(WAIT, l.writer.clone().lock_owned())
+                let slot = tokio::time::timeout(WAIT, l.writer.clone().lock_owned())
                     .await
                     .map_err(|_| StoreError::Unavailable("the database is busy: another write did not finish within 10 s".into()))?;
+                let mut guard = take::<DB>(slot)?;
                 roll_back_abandoned(&l.abandoned, &mut guard).await;
                 Ok(Box::new(SqlTx::begin_own(guard, self.dialect.begin_write, self.dialect, l)))
             }
@@ -526,9 +552,17 @@ sql_impl!(Store, SqlStore {
 
     async fn close(&self) {
         if let Some(l) = &self.local {
-            // No more reads; the connections close when the store is
-            // dropped.
+            // No more reads; each connection closes once its transaction
+            // is through (SQLite folds the WAL back into the file when the
+            // last one closes).
             l.permits.close();
+            for slot in l.readers.iter().chain([&l.writer]) {
+                if let Some(c) = slot.lock().await.take()
+                    && let Err(e) = sqlx::Connection::close(c).await
+                {
+                    tracing::warn!(error = %e, "cannot close a connection");
+                }
+            }
         }
         self.pool.close().await;
     }

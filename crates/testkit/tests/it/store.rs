@@ -466,6 +466,67 @@ async fn deferred_writes_are_read_back_or_undone(db: &TestDb) {
     }
 }
 
+/// A write dropped after its first statements went out is rolled back
+/// even when no other writer of this process comes: another process may
+/// write at once (on SQLite it would otherwise wait out the busy timeout
+/// and fail, the database still locked).
+async fn an_abandoned_write_does_not_lock_out_other_processes(db: &TestDb) {
+    let org = seeded(db).await;
+    let other = db.open_again().await;
+    let dropped = request(&org);
+    let mut tx = db.store().write().await.unwrap();
+    tx.insert_request(&dropped).await.unwrap();
+    // Sends the batch: on SQLite the database's write lock is taken now.
+    tx.get_request(dropped.id).await.unwrap();
+    drop(tx);
+
+    let kept = request(&org);
+    let started = std::time::Instant::now();
+    let mut tx = other.write().await.unwrap();
+    tx.insert_request(&kept).await.unwrap();
+    tx.commit().await.unwrap();
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "waited {:?} for the lock",
+        started.elapsed()
+    );
+    let mut tx = db.store().read().await.unwrap();
+    assert!(matches!(
+        tx.get_request(dropped.id).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    assert_eq!(tx.get_request(kept.id).await.unwrap(), kept);
+    drop(tx);
+    other.close().await;
+}
+
+/// A closed store refuses reads and writes as unavailable; the database
+/// and other stores on it carry on.
+async fn a_closed_store_is_unavailable(db: &TestDb) {
+    let org = seeded(db).await;
+    let other = db.open_again().await;
+    let mut tx = other.read().await.unwrap();
+    assert!(matches!(
+        tx.get_request(RequestId::new()).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    drop(tx);
+    other.close().await;
+    assert!(matches!(
+        other.read().await,
+        Err(StoreError::Unavailable(_))
+    ));
+    assert!(matches!(
+        other.write().await,
+        Err(StoreError::Unavailable(_))
+    ));
+
+    let r = request(&org);
+    let mut tx = db.store().write().await.unwrap();
+    tx.insert_request(&r).await.unwrap();
+    tx.commit().await.unwrap();
+}
+
 async fn requests_move_with_optimistic_checks(db: &TestDb) {
     let org = seeded(db).await;
     let store = db.store();
@@ -1952,6 +2013,8 @@ async fn pages_walk_the_whole_list(db: &TestDb) {
 on_both_engines!(
     migrations_are_idempotent,
     deferred_writes_are_read_back_or_undone,
+    an_abandoned_write_does_not_lock_out_other_processes,
+    a_closed_store_is_unavailable,
     org_round_trips,
     not_found_is_not_found,
     unique_violations_are_conflicts,
