@@ -1487,6 +1487,24 @@ struct Contact {
 }
 
 /// Contacts handed from the reader to the transaction.
+/// Sends what was read since the last batch to the writer. `false` when
+/// the channel is closed: the file's transaction failed, and the reader
+/// reads on to the end without building anything.
+fn hand_over(
+    sender: &tokio::sync::mpsc::Sender<Batch>,
+    contacts: &mut Vec<Contact>,
+    gone: &mut Vec<NoLongerContact>,
+    read: u64,
+) -> bool {
+    sender
+        .blocking_send(Batch {
+            contacts: std::mem::replace(contacts, Vec::with_capacity(BATCH)),
+            gone: std::mem::take(gone),
+            read,
+        })
+        .is_ok()
+}
+
 struct Batch {
     contacts: Vec<Contact>,
     /// Occurrences that are not contacts: a meeting stored for one by an
@@ -1529,15 +1547,7 @@ fn read_contacts(
         if read.is_multiple_of(PROGRESS_EVERY) || gone.len() >= BATCH {
             // Few contacts in a long stretch of the file: hand over what
             // there is, so that progress shows.
-            let contacts = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
-            let gone = std::mem::take(&mut gone);
-            open = sender
-                .blocking_send(Batch {
-                    contacts,
-                    gone,
-                    read,
-                })
-                .is_ok();
+            open = hand_over(sender, &mut batch, &mut gone, read);
         }
         match classify(&o, &setup.directory) {
             Classification::NotCustomer { reason } => {
@@ -1575,27 +1585,13 @@ fn read_contacts(
                 let c = contact(o, info, setup, active);
                 batch.push(c);
                 if batch.len() >= BATCH {
-                    let contacts = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
-                    let gone = std::mem::take(&mut gone);
-                    // A closed channel: the transaction failed; read on to
-                    // the end without building anything.
-                    open = sender
-                        .blocking_send(Batch {
-                            contacts,
-                            gone,
-                            read,
-                        })
-                        .is_ok();
+                    open = hand_over(sender, &mut batch, &mut gone, read);
                 }
             }
         }
     });
     if open && (!batch.is_empty() || !gone.is_empty()) {
-        let _ = sender.blocking_send(Batch {
-            contacts: batch,
-            gone,
-            read,
-        });
+        hand_over(sender, &mut batch, &mut gone, read);
     }
     Read {
         summary,

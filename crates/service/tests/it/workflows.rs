@@ -281,6 +281,64 @@ async fn sales_support_waits_for_an_exception(db: &TestDb) {
     assert_eq!(view.request.state, RequestState::Declined);
 }
 
+/// A rep may choose a request's id, ask for an exception on it ahead of
+/// time, and submit it once the exception is granted: the request is then
+/// judged with it in force. The same id twice is a conflict.
+async fn an_exception_granted_ahead_applies_to_the_request_with_that_id(db: &TestDb) {
+    let w = World::new(db).await;
+    let rep = w.as_(&w.org.rep);
+    let id = RequestId::new();
+    let ex = w
+        .service
+        .request_exception(
+            &rep,
+            NewException {
+                rule: "pm-not-sales-support".into(),
+                record: RecordRef {
+                    kind: RecordKind::Request,
+                    id: id.0,
+                },
+                reason: "The SE team is at the offsite; the PM built this demo.".into(),
+                expires_at: None,
+            },
+        )
+        .await
+        .unwrap();
+    w.service
+        .decide_exception(&w.as_(&w.org.pm_lead), ex.id, true, None)
+        .await
+        .unwrap();
+
+    let mut demo = ask(&w, "demo", 5);
+    demo.id = Some(id);
+    let out = w.service.create_request(&rep, demo.clone()).await.unwrap();
+    assert_eq!(out.request.id, id);
+    assert_eq!(out.request.state, RequestState::Requested);
+    assert!(out.exceptions.is_empty(), "{:?}", out.exceptions);
+    let decision = out.decision.unwrap();
+    let matched = decision
+        .matched
+        .iter()
+        .find(|m| m.rule.as_str() == "pm-not-sales-support")
+        .unwrap();
+    assert!(matched.excepted);
+
+    // Without the exception, the same demo waits for one.
+    let other = w
+        .service
+        .create_request(&rep, ask(&w, "demo", 5))
+        .await
+        .unwrap();
+    assert_eq!(other.request.state, RequestState::NeedsException);
+
+    let before = events(&w, "request.").await;
+    match w.service.create_request(&rep, demo).await {
+        Err(ServiceError::Conflict(m)) => assert!(m.contains(&id.to_string()), "{m}"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(events(&w, "request.").await, before, "nothing stored");
+}
+
 async fn a_pm_redirects_a_demo_to_another_type(db: &TestDb) {
     let w = World::new(db).await;
     let rep = w.as_(&w.org.rep);
@@ -964,6 +1022,7 @@ async fn every_change_is_audited_in_one_chain(db: &TestDb) {
 on_both_engines!(
     a_request_goes_from_asked_to_done,
     illegal_or_unauthorised_steps_are_refused,
+    an_exception_granted_ahead_applies_to_the_request_with_that_id,
     sales_support_waits_for_an_exception,
     a_pm_redirects_a_demo_to_another_type,
     a_planned_meeting_without_the_owner_is_refused_until_excepted,
