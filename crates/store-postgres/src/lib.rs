@@ -21,6 +21,11 @@ static DIALECT: Dialect = Dialect {
     begin_write: "BEGIN",
     claim_lock: " FOR UPDATE SKIP LOCKED",
     batch_writes: false,
+    webhook_events: "json_array_elements_text(w.events::json) AS j(value)",
+    delivery_id: (
+        "CAST(left(CAST(",
+        " AS text), 32) || lpad(to_hex((row_number() OVER (ORDER BY w.id) - 1) & 65535), 4, '0') AS uuid)",
+    ),
     schema_query: "SELECT table_name::text AS t, column_name::text AS c FROM information_schema.columns WHERE table_schema = current_schema() AND table_name NOT LIKE '\\_sqlx%' ORDER BY 1, 2",
 };
 

@@ -48,6 +48,13 @@ pub struct Dialect {
     /// (SQLite: several statements in one hand-off to the connection's
     /// thread; see [`SqlTx::defer`]).
     pub batch_writes: bool,
+    /// The rows of a JSON array of strings held in the text column `w.events`,
+    /// as a table with the column `value`.
+    pub webhook_events: &'static str,
+    /// What goes before and after a bound UUID to make the id of the n-th
+    /// delivery of an event (n from `row_number()`, in the webhooks' order):
+    /// the bound id with its last two bytes replaced by n - 1.
+    pub delivery_id: (&'static str, &'static str),
 }
 
 /// A store over one sqlx pool, or (SQLite) over connections of its own.
@@ -250,15 +257,6 @@ impl<DB: Database> SqlTx<DB> {
             .get_or_insert_with(|| sqlx::QueryBuilder::new(""));
         then(q);
         q
-    }
-
-    /// Whether a statement may run on the connection without the writes
-    /// deferred before it: only once the transaction has begun there.
-    pub(crate) fn begun(&self) -> bool {
-        match &self.ends {
-            Ends::Managed => true,
-            Ends::Own { sent, .. } => *sent,
-        }
     }
 }
 

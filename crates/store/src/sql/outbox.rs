@@ -141,6 +141,12 @@ sql_impl!(OutboxOps, SqlTx {
     async fn insert_event(&mut self, e: &OutboxEvent) -> Result<()> {
         let at = micros(e.occurred_at);
         let payload = e.payload.to_string();
+        let dialect = self.dialect;
+        // The event and its deliveries, one to each active webhook that
+        // wants it, without reading the webhooks first: nothing waits on
+        // these writes, so on SQLite they join the transaction's batch.
+        // The deliveries' ids are a fresh time-ordered id with the last two
+        // bytes numbering the webhooks (the listing is newest first by id).
         self.defer(|q| {
             q.push("INSERT INTO outbox (id, event_type, payload, occurred_at) ");
             q.push_values([e], |mut b, e| {
@@ -151,30 +157,24 @@ sql_impl!(OutboxOps, SqlTx {
             });
         })
         .await?;
-        // The subscriptions are read past the deferred writes (none of
-        // them is to `webhooks`): the event's fan-out joins their batch.
-        let conn = if self.begun() { &mut *self.tx } else { self.conn().await? };
-        let rows = sqlx::query(WEBHOOKS).fetch_all(conn).await?;
-        let hooks = rows.iter().map(webhook).collect::<Result<Vec<_>>>()?;
-        for w in hooks.iter().filter(|w| w.wants(&e.event_type)) {
-            self.defer(|q| {
-                q.push("INSERT INTO webhook_deliveries (id, event_id, webhook_id, state, attempts, next_attempt_at, created_at, retry_from) VALUES (")
-                    .push_bind(Uuid::now_v7())
-                    .push(", ")
-                    .push_bind(e.id)
-                    .push(", ")
-                    .push_bind(w.id)
-                    .push(", 'pending', 0, ")
-                    .push_bind(at)
-                    .push(", ")
-                    .push_bind(at)
-                    .push(", ")
-                    .push_bind(at)
-                    .push(")");
-            })
-            .await?;
-        }
-        Ok(())
+        self.defer(|q| {
+            q.push("INSERT INTO webhook_deliveries (id, event_id, webhook_id, state, attempts, next_attempt_at, created_at, retry_from) SELECT ")
+                .push(dialect.delivery_id.0)
+                .push_bind(Uuid::now_v7())
+                .push(dialect.delivery_id.1)
+                .push(", ")
+                .push_bind(e.id)
+                .push(", w.id, 'pending', 0, ")
+                .push_bind(at)
+                .push(", ")
+                .push_bind(at)
+                .push(", ")
+                .push_bind(at)
+                .push(format!(" FROM webhooks w WHERE w.active AND EXISTS (SELECT 1 FROM {} WHERE value IN ('*', ", dialect.webhook_events))
+                .push_bind(e.event_type.as_str())
+                .push("))");
+        })
+        .await
     }
 
     async fn get_event(&mut self, id: Uuid) -> Result<OutboxEvent> {

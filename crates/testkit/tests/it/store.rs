@@ -1680,6 +1680,100 @@ fn attempt(
     }
 }
 
+/// An event goes to every active webhook that wants it, and to no other:
+/// the deliveries are made by the database in the event's batch, with ids
+/// of their own, newest event first in the listing.
+async fn deliveries_go_to_the_active_webhooks_that_want_the_event(db: &TestDb) {
+    let org = seeded(db).await;
+    let store = db.store();
+    let all = hook(&org, vec!["*"]);
+    let two = hook(&org, vec!["request.created", "alert.opened"]);
+    let other = hook(&org, vec!["commitment.logged"]);
+    let off = Webhook {
+        active: false,
+        ..hook(&org, vec!["*"])
+    };
+    let mut tx = store.write().await.unwrap();
+    for w in [&all, &two, &other, &off] {
+        tx.insert_webhook(w).await.unwrap();
+    }
+    let events: Vec<OutboxEvent> = [
+        "request.created",
+        "alert.opened",
+        "commitment.logged",
+        "meeting.imported",
+    ]
+    .into_iter()
+    .map(outbox_event)
+    .collect();
+    for e in &events {
+        tx.insert_event(e).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+
+    let mut tx = store.read().await.unwrap();
+    let listed = tx
+        .list_deliveries(Some(DeliveryState::Pending), &PageRequest::first(100))
+        .await
+        .unwrap()
+        .items;
+    let to = |e: &OutboxEvent| -> Vec<uuid::Uuid> {
+        let mut hooks: Vec<_> = listed
+            .iter()
+            .filter(|d| d.event_id == e.id)
+            .map(|d| d.webhook_id)
+            .collect();
+        hooks.sort();
+        hooks
+    };
+    let sorted = |mut v: Vec<uuid::Uuid>| {
+        v.sort();
+        v
+    };
+    assert_eq!(to(&events[0]), sorted(vec![all.id, two.id]));
+    assert_eq!(to(&events[1]), sorted(vec![all.id, two.id]));
+    assert_eq!(to(&events[2]), sorted(vec![all.id, other.id]));
+    assert_eq!(to(&events[3]), vec![all.id], "only the catch-all");
+    assert!(
+        listed.iter().all(|d| d.webhook_id != off.id),
+        "an inactive webhook gets nothing"
+    );
+    let mut ids: Vec<_> = listed.iter().map(|d| d.id).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 7, "seven deliveries, each with an id of its own");
+    // Newest first: the last event's delivery leads, the first's trail.
+    assert_eq!(listed.first().map(|d| d.event_id), Some(events[3].id));
+    assert!(
+        listed[listed.len() - 2..]
+            .iter()
+            .all(|d| d.event_id == events[0].id)
+    );
+    for d in &listed {
+        assert_eq!(tx.get_delivery(d.id).await.unwrap().event_id, d.event_id);
+    }
+    drop(tx);
+
+    // Turned off: later events pass it by; turned on again, they reach it.
+    let mut tx = store.write().await.unwrap();
+    tx.update_webhook(&Webhook {
+        active: false,
+        ..all.clone()
+    })
+    .await
+    .unwrap();
+    let quiet = outbox_event("meeting.imported");
+    tx.insert_event(&quiet).await.unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = store.read().await.unwrap();
+    let listed = tx
+        .list_deliveries(None, &PageRequest::first(100))
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(listed.len(), 7, "nobody wants the event: no delivery");
+}
+
 async fn the_outbox_fans_out_and_leases(db: &TestDb) {
     let org = seeded(db).await;
     let store = db.store();
@@ -2032,6 +2126,7 @@ on_both_engines!(
     signals_alerts_and_reviews,
     tokens_sessions_and_rate_limits,
     the_outbox_fans_out_and_leases,
+    deliveries_go_to_the_active_webhooks_that_want_the_event,
     concurrent_claims_never_overlap,
     pages_walk_the_whole_list,
 );
