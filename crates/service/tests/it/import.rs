@@ -561,6 +561,17 @@ async fn an_event_no_longer_a_contact_withdraws_its_meeting(db: &TestDb) {
     assert!(!r.changed());
     assert_eq!(snapshot(&s).await, snap);
     assert_eq!(march_counts(&s).await, (0, 0));
+
+    // The first export, imported again after the cancellation: older than
+    // what withdrew the meeting, it does not bring it back.
+    let r = calendar(&s, std::slice::from_ref(&v1), march()).await;
+    assert_eq!(r.files[0].records["meeting"].stale, 1, "{r:#?}");
+    assert_eq!(r.files[0].records["meeting"].inserted, 0, "{r:#?}");
+    assert!(!r.changed());
+    assert!(!meeting_exists(
+        s.store().read().await.unwrap().get_meeting(id).await
+    ));
+    assert_eq!(march_counts(&s).await, (0, 0));
 }
 
 async fn a_meeting_people_wrote_about_is_kept_when_its_event_changes(db: &TestDb) {

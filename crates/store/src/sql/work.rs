@@ -214,24 +214,22 @@ fn normalised(m: &StoredMeeting) -> Cow<'_, StoredMeeting> {
 
 /// Whether an incoming calendar version is older than a stored one.
 fn is_older(incoming: &StoredMeeting, stored: &StoredMeeting) -> bool {
-    older_than(
-        incoming.cal_sequence.unwrap_or(0),
-        incoming.cal_modified,
-        stored,
-    )
+    older_than(version_of(incoming), version_of(stored))
 }
 
-/// Whether an event's version (SEQUENCE, LAST-MODIFIED) is older than the
-/// stored meeting's.
-fn older_than(
-    sequence: i64,
-    modified: Option<chrono::DateTime<chrono::Utc>>,
-    stored: &StoredMeeting,
-) -> bool {
-    match sequence.cmp(&stored.cal_sequence.unwrap_or(0)) {
+/// A calendar event's version: its SEQUENCE and LAST-MODIFIED.
+type Version = (i64, Option<chrono::DateTime<chrono::Utc>>);
+
+fn version_of(m: &StoredMeeting) -> Version {
+    (m.cal_sequence.unwrap_or(0), m.cal_modified)
+}
+
+/// Whether an event's version is older than another (the stored one's).
+fn older_than((sequence, modified): Version, (stored_sequence, stored_modified): Version) -> bool {
+    match sequence.cmp(&stored_sequence) {
         std::cmp::Ordering::Less => true,
         std::cmp::Ordering::Greater => false,
-        std::cmp::Ordering::Equal => match (modified, stored.cal_modified) {
+        std::cmp::Ordering::Equal => match (modified, stored_modified) {
             (Some(i), Some(s)) => i < s,
             (None, Some(_)) => true,
             _ => false,
@@ -425,14 +423,22 @@ sql_impl!(WorkOps, SqlTx {
             .map(|(_, m)| m.meeting.id)
             .collect();
         let mut stored = MeetingRows::existing(self, &ids).await?;
+        let fresh: Vec<MeetingId> = ids.iter().filter(|id| !stored.contains_key(id)).copied().collect();
+        let withdrawn = MeetingRows::withdrawn(self, &fresh).await?;
         let mut new: Vec<&StoredMeeting> = Vec::new();
+        let mut back: Vec<MeetingId> = Vec::new();
         let mut changed: Vec<(StoredMeeting, &StoredMeeting)> = Vec::new();
         for (i, m) in ms.iter().enumerate() {
             if outcome[i].is_some() {
                 continue;
             }
             outcome[i] = Some(match stored.remove(&m.meeting.id) {
+                // Withdrawn by a newer version of the event than this one.
+                None if withdrawn.get(&m.meeting.id).is_some_and(|v| older_than(version_of(m), *v)) => Upserted::Stale,
                 None => {
+                    if withdrawn.contains_key(&m.meeting.id) {
+                        back.push(m.meeting.id);
+                    }
                     new.push(m);
                     Upserted::Inserted
                 }
@@ -445,6 +451,7 @@ sql_impl!(WorkOps, SqlTx {
             });
         }
         MeetingRows::insert_rows(self, &new).await?;
+        MeetingRows::unmark_withdrawn(self, &back).await?;
         // Calendars change few meetings between two exports: one by one.
         for (old, m) in changed {
             MeetingRows::replace(self, &old, m).await?;
@@ -498,12 +505,13 @@ sql_impl!(WorkOps, SqlTx {
             if out.iter().any(|(id, _)| *id == g.id) {
                 continue;
             }
-            let how = if older_than(g.sequence, g.modified, old) {
+            let how = if older_than((g.sequence, g.modified), version_of(old)) {
                 Withdrawn::Stale
             } else if referenced.contains(&g.id) {
                 Withdrawn::Referenced
             } else {
                 MeetingRows::remove(self, old).await?;
+                MeetingRows::mark_withdrawn(self, g).await?;
                 Withdrawn::Removed
             };
             out.push((g.id, how));
@@ -841,9 +849,74 @@ trait MeetingRows {
     /// Removes a stored meeting with its attendance, its contact roll-ups,
     /// its decisions and the violations they counted.
     async fn remove(&mut self, old: &StoredMeeting) -> Result<()>;
+    /// The versions that withdrew meetings among `ids` (see
+    /// `withdrawn_meetings` in the schema).
+    async fn withdrawn(&mut self, ids: &[MeetingId]) -> Result<HashMap<MeetingId, Version>>;
+    /// Remembers the version of an event that withdrew its meeting.
+    async fn mark_withdrawn(&mut self, g: &NoLongerContact) -> Result<()>;
+    /// Forgets the withdrawals of meetings stored again.
+    async fn unmark_withdrawn(&mut self, ids: &[MeetingId]) -> Result<()>;
 }
 
 sql_impl!(MeetingRows, SqlTx {
+    async fn withdrawn(&mut self, ids: &[MeetingId]) -> Result<HashMap<MeetingId, Version>> {
+        let mut out = HashMap::new();
+        if ids.is_empty() {
+            return Ok(out);
+        }
+        // Most databases have withdrawn nothing: one probe spares a large
+        // import the lookup of every new meeting.
+        let any = sqlx::query("SELECT 1 AS one FROM withdrawn_meetings LIMIT 1")
+            .fetch_optional(self.conn().await?)
+            .await?;
+        if any.is_none() {
+            return Ok(out);
+        }
+        for chunk in shaped_chunks(ids, ROWS_PER_STATEMENT) {
+            let mut q = QueryBuilder::<DB>::new("SELECT id, cal_sequence, cal_modified FROM withdrawn_meetings WHERE id IN (");
+            let mut sep = q.separated(", ");
+            for id in chunk {
+                sep.push_bind(id.0);
+            }
+            q.push(")");
+            for row in q.build().fetch_all(self.conn().await?).await? {
+                out.insert(MeetingId(row.uuid("id")?), (row.int("cal_sequence")?, row.opt_time("cal_modified")?));
+            }
+        }
+        Ok(out)
+    }
+
+    async fn mark_withdrawn(&mut self, g: &NoLongerContact) -> Result<()> {
+        let at = now();
+        self.defer(|q| {
+            q.push("INSERT INTO withdrawn_meetings (id, cal_sequence, cal_modified, withdrawn_at) VALUES (")
+                .push_bind(g.id.0)
+                .push(", ")
+                .push_bind(g.sequence)
+                .push(", ")
+                .push_bind(g.modified.map(micros))
+                .push(", ")
+                .push_bind(at)
+                .push(") ON CONFLICT (id) DO UPDATE SET cal_sequence = excluded.cal_sequence, cal_modified = excluded.cal_modified, withdrawn_at = excluded.withdrawn_at");
+        })
+        .await
+    }
+
+    async fn unmark_withdrawn(&mut self, ids: &[MeetingId]) -> Result<()> {
+        for chunk in shaped_chunks(ids, ROWS_PER_STATEMENT) {
+            self.defer(|q| {
+                q.push("DELETE FROM withdrawn_meetings WHERE id IN (");
+                let mut sep = q.separated(", ");
+                for id in chunk {
+                    sep.push_bind(id.0);
+                }
+                sep.push_unseparated(")");
+            })
+            .await?;
+        }
+        Ok(())
+    }
+
     async fn existing(&mut self, ids: &[MeetingId]) -> Result<HashMap<MeetingId, StoredMeeting>> {
         let mut out = HashMap::new();
         for chunk in shaped_chunks(ids, ROWS_PER_STATEMENT) {

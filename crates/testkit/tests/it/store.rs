@@ -677,6 +677,93 @@ async fn calendar_meetings_upsert_by_natural_key(db: &TestDb) {
     );
 }
 
+/// A meeting a newer version of its event withdrew stays withdrawn when an
+/// older export is imported afterwards; a version as new or newer brings it
+/// back (and can withdraw it again).
+async fn a_withdrawn_meeting_stays_withdrawn_against_older_versions(db: &TestDb) {
+    let org = seeded(db).await;
+    let store = db.store();
+    let uid = "evt-gone@google.com";
+    let v1 = calendar_meeting(&org, uid, 1, "QBR");
+    let gone = |sequence| NoLongerContact {
+        id: MeetingId::from_calendar(uid, &t0().to_rfc3339()),
+        sequence,
+        modified: None,
+    };
+    let mut tx = store.write().await.unwrap();
+    let (id, how) = tx.upsert_calendar_meeting(&v1).await.unwrap();
+    assert_eq!(how, Upserted::Inserted);
+    // Version 2 declines it: the meeting goes.
+    assert_eq!(
+        tx.withdraw_calendar_meetings(&[gone(2)]).await.unwrap(),
+        vec![(id, Withdrawn::Removed)]
+    );
+    tx.commit().await.unwrap();
+
+    // The export with version 1, imported again: it stays gone.
+    let mut tx = store.write().await.unwrap();
+    assert_eq!(
+        tx.upsert_calendar_meeting(&v1).await.unwrap(),
+        (id, Upserted::Stale)
+    );
+    assert!(matches!(
+        tx.get_meeting(id).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    // In a batch with other meetings, too.
+    let other = occurrence_at(&org, "evt-other@google.com", 3, 0, "Sync");
+    let done = tx
+        .upsert_calendar_meetings(&[v1.clone(), other.clone()])
+        .await
+        .unwrap();
+    assert_eq!(done[0], (id, Upserted::Stale));
+    assert_eq!(done[1].1, Upserted::Inserted);
+    tx.commit().await.unwrap();
+
+    // Version 3 is a contact again: stored, and the withdrawal forgotten.
+    let v3 = calendar_meeting(&org, uid, 3, "QBR (back)");
+    let mut tx = store.write().await.unwrap();
+    assert_eq!(
+        tx.upsert_calendar_meeting(&v3).await.unwrap(),
+        (id, Upserted::Inserted)
+    );
+    assert_eq!(
+        tx.get_meeting(id).await.unwrap().meeting.title,
+        "QBR (back)"
+    );
+    // An older version is stale against the stored meeting, as ever.
+    assert_eq!(
+        tx.upsert_calendar_meeting(&v1).await.unwrap(),
+        (id, Upserted::Stale)
+    );
+    // Withdrawn again by version 4, brought back by nothing older.
+    assert_eq!(
+        tx.withdraw_calendar_meetings(&[gone(4)]).await.unwrap(),
+        vec![(id, Withdrawn::Removed)]
+    );
+    assert_eq!(
+        tx.upsert_calendar_meeting(&v3).await.unwrap(),
+        (id, Upserted::Stale)
+    );
+    tx.commit().await.unwrap();
+
+    // Nothing of this is kept when the transaction is rolled back.
+    let mut tx = store.write().await.unwrap();
+    let v5 = calendar_meeting(&org, uid, 5, "QBR (five)");
+    assert_eq!(
+        tx.upsert_calendar_meeting(&v5).await.unwrap().1,
+        Upserted::Inserted
+    );
+    tx.rollback().await.unwrap();
+    let mut tx = store.write().await.unwrap();
+    assert_eq!(
+        tx.upsert_calendar_meeting(&v3).await.unwrap(),
+        (id, Upserted::Stale),
+        "still withdrawn by version 4"
+    );
+    tx.commit().await.unwrap();
+}
+
 /// A calendar meeting of the seeded org starting `hours` after t0.
 fn occurrence_at(org: &Org, uid: &str, hours: i64, seq: i64, title: &str) -> StoredMeeting {
     let mut m = calendar_meeting(org, uid, seq, title);
@@ -2117,6 +2204,7 @@ on_both_engines!(
     a_failure_half_way_leaves_nothing,
     requests_move_with_optimistic_checks,
     calendar_meetings_upsert_by_natural_key,
+    a_withdrawn_meeting_stays_withdrawn_against_older_versions,
     calendar_meetings_upsert_in_batches,
     decisions_insert_in_batches,
     workflows_round_trip,
