@@ -128,6 +128,27 @@ impl Service {
         Ok(self.store().read().await?.get_account(id).await?)
     }
 
+    /// The accounts among `ids` that exist, in one read (for a page that
+    /// names many).
+    pub async fn accounts_by_ids(
+        &self,
+        who: &Principal,
+        ids: &[AccountId],
+    ) -> Result<Vec<Account>> {
+        who.require(Action::ReadOrg)?;
+        Ok(self.store().read().await?.accounts_by_ids(ids).await?)
+    }
+
+    /// The opportunities among `ids` that exist, in one read.
+    pub async fn opportunities_by_ids(
+        &self,
+        who: &Principal,
+        ids: &[OpportunityId],
+    ) -> Result<Vec<Opportunity>> {
+        who.require(Action::ReadOrg)?;
+        Ok(self.store().read().await?.opportunities_by_ids(ids).await?)
+    }
+
     /// Accounts, by name.
     pub async fn list_accounts(
         &self,

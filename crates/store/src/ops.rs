@@ -76,6 +76,9 @@ pub trait OrgOps: Send {
     async fn upsert_account(&mut self, account: &Account) -> Result<(AccountId, Upserted)>;
     /// An account by id.
     async fn get_account(&mut self, id: AccountId) -> Result<Account>;
+    /// The accounts among `ids` that exist, in no particular order (a page
+    /// naming many accounts asks once).
+    async fn accounts_by_ids(&mut self, ids: &[AccountId]) -> Result<Vec<Account>>;
     /// An account by its CRM id.
     async fn account_by_external(&mut self, ext: &ExternalRef) -> Result<Option<Account>>;
     /// The account an email host belongs to (the domain or a parent of it).
@@ -95,6 +98,8 @@ pub trait OrgOps: Send {
     async fn upsert_opportunity(&mut self, opp: &Opportunity) -> Result<(OpportunityId, Upserted)>;
     /// An opportunity by id.
     async fn get_opportunity(&mut self, id: OpportunityId) -> Result<Opportunity>;
+    /// The opportunities among `ids` that exist, in no particular order.
+    async fn opportunities_by_ids(&mut self, ids: &[OpportunityId]) -> Result<Vec<Opportunity>>;
     /// An opportunity by its CRM id.
     async fn opportunity_by_external(&mut self, ext: &ExternalRef) -> Result<Option<Opportunity>>;
     /// Opportunities, newest first, optionally of one account or owner.

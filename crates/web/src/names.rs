@@ -144,6 +144,49 @@ impl Names {
             .unwrap_or_else(|| "an unknown account".into())
     }
 
+    /// Fetches, in one read each, the accounts and opportunities among
+    /// `accounts` and `opportunities` not fetched yet: a list page asks
+    /// once for its rows instead of once per row.
+    pub(crate) async fn prefetch(
+        &mut self,
+        service: &Service,
+        who: &Principal,
+        accounts: impl IntoIterator<Item = AccountId>,
+        opportunities: impl IntoIterator<Item = OpportunityId>,
+    ) -> Result<()> {
+        let mut wanted: Vec<AccountId> = accounts
+            .into_iter()
+            .filter(|id| !self.accounts.contains_key(id))
+            .collect();
+        wanted.sort_unstable();
+        wanted.dedup();
+        if !wanted.is_empty() {
+            let found = service.accounts_by_ids(who, &wanted).await?;
+            for id in wanted {
+                self.accounts.insert(id, None);
+            }
+            for a in found {
+                self.accounts.insert(a.id, Some(a));
+            }
+        }
+        let mut wanted: Vec<OpportunityId> = opportunities
+            .into_iter()
+            .filter(|id| !self.opportunities.contains_key(id))
+            .collect();
+        wanted.sort_unstable();
+        wanted.dedup();
+        if !wanted.is_empty() {
+            let found = service.opportunities_by_ids(who, &wanted).await?;
+            for id in wanted {
+                self.opportunities.insert(id, None);
+            }
+            for o in found {
+                self.opportunities.insert(o.id, Some(o));
+            }
+        }
+        Ok(())
+    }
+
     /// An opportunity (fetched once).
     pub(crate) async fn opportunity(
         &mut self,

@@ -1,6 +1,6 @@
 //! People, teams, accounts (with their domains) and opportunities.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use accord_domain::account::{Account, Opportunity};
 use accord_domain::id::{
@@ -10,8 +10,8 @@ use accord_domain::people::{Person, Role, Team, TeamKind};
 use sqlx::QueryBuilder;
 
 use super::{
-    RowExt, SqlTx, id_cursor, name_cursor, now, page_of, parse_enum, parse_name_cursor, parse_with,
-    sql_impl,
+    ROWS_PER_STATEMENT, RowExt, SqlTx, id_cursor, name_cursor, now, page_of, parse_enum,
+    parse_name_cursor, parse_with, shaped_chunks, sql_impl,
 };
 use crate::model::{Page, PageRequest, PeopleFilter, Upserted};
 use crate::ops::OrgOps;
@@ -395,6 +395,29 @@ sql_impl!(OrgOps, SqlTx {
         Ok(a)
     }
 
+    async fn accounts_by_ids(&mut self, ids: &[AccountId]) -> Result<Vec<Account>> {
+        let ids: BTreeSet<AccountId> = ids.iter().copied().collect();
+        let ids: Vec<AccountId> = ids.into_iter().collect();
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in shaped_chunks(&ids, ROWS_PER_STATEMENT) {
+            let mut q = QueryBuilder::<DB>::new("SELECT id, name, owner_id, ext_source, ext_id FROM accounts WHERE id IN (");
+            let mut sep = q.separated(", ");
+            for id in chunk {
+                sep.push_bind(id.0);
+            }
+            q.push(")");
+            for row in q.build().fetch_all(self.conn().await?).await? {
+                out.push(account_row(&row)?);
+            }
+        }
+        let found: Vec<AccountId> = out.iter().map(|a| a.id).collect();
+        let mut domains = domains_of(self, &found).await?;
+        for a in &mut out {
+            a.domains = domains.remove(&a.id).unwrap_or_default();
+        }
+        Ok(out)
+    }
+
     async fn account_by_external(&mut self, ext: &ExternalRef) -> Result<Option<Account>> {
         let row = sqlx::query("SELECT id FROM accounts WHERE ext_source = $1 AND ext_id = $2")
             .bind(ext.source.as_str())
@@ -551,6 +574,24 @@ sql_impl!(OrgOps, SqlTx {
             .await?
             .ok_or_else(|| StoreError::not_found("opportunity", id))?;
         opportunity(&row)
+    }
+
+    async fn opportunities_by_ids(&mut self, ids: &[OpportunityId]) -> Result<Vec<Opportunity>> {
+        let ids: BTreeSet<OpportunityId> = ids.iter().copied().collect();
+        let ids: Vec<OpportunityId> = ids.into_iter().collect();
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in shaped_chunks(&ids, ROWS_PER_STATEMENT) {
+            let mut q = QueryBuilder::<DB>::new("SELECT id, account_id, name, stage, amount, owner_id, created_at, close_date, ext_source, ext_id FROM opportunities WHERE id IN (");
+            let mut sep = q.separated(", ");
+            for id in chunk {
+                sep.push_bind(id.0);
+            }
+            q.push(")");
+            for row in q.build().fetch_all(self.conn().await?).await? {
+                out.push(opportunity(&row)?);
+            }
+        }
+        Ok(out)
     }
 
     async fn opportunity_by_external(&mut self, ext: &ExternalRef) -> Result<Option<Opportunity>> {

@@ -132,6 +132,27 @@ async fn org_round_trips(db: &TestDb) {
         tx.get_opportunity(org.opportunity.id).await.unwrap(),
         org.opportunity
     );
+    // Many at once: those that exist, with their domains; unknown ids and
+    // repeats change nothing.
+    assert_eq!(
+        tx.accounts_by_ids(&[AccountId::new(), org.account.id, org.account.id])
+            .await
+            .unwrap(),
+        vec![acct.clone()]
+    );
+    assert!(tx.accounts_by_ids(&[]).await.unwrap().is_empty());
+    assert_eq!(
+        tx.opportunities_by_ids(&[org.opportunity.id, OpportunityId::new(), org.opportunity.id])
+            .await
+            .unwrap(),
+        vec![org.opportunity.clone()]
+    );
+    assert!(
+        tx.opportunities_by_ids(&[OpportunityId::new()])
+            .await
+            .unwrap()
+            .is_empty()
+    );
     // Subdomains find their account; lookalikes do not.
     assert_eq!(
         tx.account_by_host("eu.ACME.com").await.unwrap().unwrap().id,

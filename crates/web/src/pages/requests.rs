@@ -48,6 +48,16 @@ async fn rows(
     items: Vec<EngagementRequest>,
 ) -> Vec<Row> {
     let playbook = state.service.playbook();
+    // One read for the page's accounts and opportunities; should it fail,
+    // each row asks for its own below.
+    let _ = names
+        .prefetch(
+            &state.service,
+            &v.principal,
+            items.iter().map(|r| r.account),
+            items.iter().map(|r| r.opportunity),
+        )
+        .await;
     let mut out = Vec::with_capacity(items.len());
     for r in items {
         let opp = names

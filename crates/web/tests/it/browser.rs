@@ -345,10 +345,13 @@ async fn a_pm_accepts_a_vision_briefing_request() {
         let briefing = s.driver.find(By::Css("main")).await?.text().await?;
         assert!(briefing.contains("three-year vision"), "{briefing}");
         s.driver.find(By::Id("accept")).await?.click().await?;
-        let state = s.driver.find(By::Id("state")).await?.text().await?;
-        assert_eq!(state, "accepted");
+        // The flash is on the page the answer leads to, not on this one:
+        // waiting for it waits for that page (the state read at once could
+        // be this page's).
         let flash = s.driver.find(By::Css(".flash")).await?.text().await?;
         assert!(flash.contains("Accepted"), "{flash}");
+        let state = s.driver.find(By::Id("state")).await?.text().await?;
+        assert_eq!(state, "accepted");
         Ok(())
     })
     .await;
