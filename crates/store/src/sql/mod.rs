@@ -290,6 +290,35 @@ where
     for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
     DB::Arguments: sqlx::IntoArguments<DB>,
 {
+    /// The rows `select` finds for each of `ids`: `select` ends in
+    /// `WHERE <column> IN (`, and the ids are sent in chunks of the shapes
+    /// [`shaped_chunks`] makes (repeats are asked once).
+    pub(crate) async fn rows_for_ids(
+        &mut self,
+        select: &str,
+        ids: impl IntoIterator<Item = uuid::Uuid>,
+    ) -> Result<Vec<DB::Row>>
+    where
+        for<'q> uuid::Uuid: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    {
+        let ids: Vec<uuid::Uuid> = ids
+            .into_iter()
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let mut out = Vec::new();
+        for chunk in shaped_chunks(&ids, ROWS_PER_STATEMENT) {
+            let mut q = sqlx::QueryBuilder::<DB>::new(select);
+            let mut sep = q.separated(", ");
+            for id in chunk {
+                sep.push_bind(*id);
+            }
+            q.push(")");
+            out.extend(q.build().fetch_all(self.conn().await?).await?);
+        }
+        Ok(out)
+    }
+
     /// The connection, once the writes deferred so far have run: every
     /// statement goes through here, so a transaction reads its own writes.
     pub(crate) async fn conn(&mut self) -> Result<&mut DB::Connection> {

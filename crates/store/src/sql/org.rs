@@ -1,6 +1,6 @@
 //! People, teams, accounts (with their domains) and opportunities.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use accord_domain::account::{Account, Opportunity};
 use accord_domain::id::{
@@ -10,8 +10,8 @@ use accord_domain::people::{Person, Role, Team, TeamKind};
 use sqlx::QueryBuilder;
 
 use super::{
-    ROWS_PER_STATEMENT, RowExt, SqlTx, id_cursor, name_cursor, now, page_of, parse_enum,
-    parse_name_cursor, parse_with, shaped_chunks, sql_impl,
+    RowExt, SqlTx, id_cursor, name_cursor, now, page_of, parse_enum, parse_name_cursor, parse_with,
+    sql_impl,
 };
 use crate::model::{Page, PageRequest, PeopleFilter, Upserted};
 use crate::ops::OrgOps;
@@ -396,20 +396,8 @@ sql_impl!(OrgOps, SqlTx {
     }
 
     async fn accounts_by_ids(&mut self, ids: &[AccountId]) -> Result<Vec<Account>> {
-        let ids: BTreeSet<AccountId> = ids.iter().copied().collect();
-        let ids: Vec<AccountId> = ids.into_iter().collect();
-        let mut out = Vec::with_capacity(ids.len());
-        for chunk in shaped_chunks(&ids, ROWS_PER_STATEMENT) {
-            let mut q = QueryBuilder::<DB>::new("SELECT id, name, owner_id, ext_source, ext_id FROM accounts WHERE id IN (");
-            let mut sep = q.separated(", ");
-            for id in chunk {
-                sep.push_bind(id.0);
-            }
-            q.push(")");
-            for row in q.build().fetch_all(self.conn().await?).await? {
-                out.push(account_row(&row)?);
-            }
-        }
+        let rows = self.rows_for_ids("SELECT id, name, owner_id, ext_source, ext_id FROM accounts WHERE id IN (", ids.iter().map(|id| id.0)).await?;
+        let mut out = rows.iter().map(account_row).collect::<Result<Vec<_>>>()?;
         let found: Vec<AccountId> = out.iter().map(|a| a.id).collect();
         let mut domains = domains_of(self, &found).await?;
         for a in &mut out {
@@ -577,21 +565,8 @@ sql_impl!(OrgOps, SqlTx {
     }
 
     async fn opportunities_by_ids(&mut self, ids: &[OpportunityId]) -> Result<Vec<Opportunity>> {
-        let ids: BTreeSet<OpportunityId> = ids.iter().copied().collect();
-        let ids: Vec<OpportunityId> = ids.into_iter().collect();
-        let mut out = Vec::with_capacity(ids.len());
-        for chunk in shaped_chunks(&ids, ROWS_PER_STATEMENT) {
-            let mut q = QueryBuilder::<DB>::new("SELECT id, account_id, name, stage, amount, owner_id, created_at, close_date, ext_source, ext_id FROM opportunities WHERE id IN (");
-            let mut sep = q.separated(", ");
-            for id in chunk {
-                sep.push_bind(id.0);
-            }
-            q.push(")");
-            for row in q.build().fetch_all(self.conn().await?).await? {
-                out.push(opportunity(&row)?);
-            }
-        }
-        Ok(out)
+        let rows = self.rows_for_ids("SELECT id, account_id, name, stage, amount, owner_id, created_at, close_date, ext_source, ext_id FROM opportunities WHERE id IN (", ids.iter().map(|id| id.0)).await?;
+        rows.iter().map(opportunity).collect()
     }
 
     async fn opportunity_by_external(&mut self, ext: &ExternalRef) -> Result<Option<Opportunity>> {

@@ -872,16 +872,9 @@ sql_impl!(MeetingRows, SqlTx {
         if any.is_none() {
             return Ok(out);
         }
-        for chunk in shaped_chunks(ids, ROWS_PER_STATEMENT) {
-            let mut q = QueryBuilder::<DB>::new("SELECT id, cal_sequence, cal_modified FROM withdrawn_meetings WHERE id IN (");
-            let mut sep = q.separated(", ");
-            for id in chunk {
-                sep.push_bind(id.0);
-            }
-            q.push(")");
-            for row in q.build().fetch_all(self.conn().await?).await? {
-                out.insert(MeetingId(row.uuid("id")?), (row.int("cal_sequence")?, row.opt_time("cal_modified")?));
-            }
+        let rows = self.rows_for_ids("SELECT id, cal_sequence, cal_modified FROM withdrawn_meetings WHERE id IN (", ids.iter().map(|id| id.0)).await?;
+        for row in &rows {
+            out.insert(MeetingId(row.uuid("id")?), (row.int("cal_sequence")?, row.opt_time("cal_modified")?));
         }
         Ok(out)
     }
@@ -918,18 +911,11 @@ sql_impl!(MeetingRows, SqlTx {
     }
 
     async fn existing(&mut self, ids: &[MeetingId]) -> Result<HashMap<MeetingId, StoredMeeting>> {
-        let mut out = HashMap::new();
-        for chunk in shaped_chunks(ids, ROWS_PER_STATEMENT) {
-            let mut q = QueryBuilder::<DB>::new(format!("SELECT {MEETING_COLS} FROM meetings WHERE id IN ("));
-            let mut sep = q.separated(", ");
-            for id in chunk {
-                sep.push_bind(id.0);
-            }
-            q.push(")");
-            for row in q.build().fetch_all(self.conn().await?).await? {
-                let m = meeting_row(&row)?;
-                out.insert(m.meeting.id, m);
-            }
+        let rows = self.rows_for_ids(&format!("SELECT {MEETING_COLS} FROM meetings WHERE id IN ("), ids.iter().map(|id| id.0)).await?;
+        let mut out = HashMap::with_capacity(rows.len());
+        for row in &rows {
+            let m = meeting_row(row)?;
+            out.insert(m.meeting.id, m);
         }
         Ok(out)
     }

@@ -467,17 +467,7 @@ async fn deferred_writes_are_read_back_or_undone(db: &TestDb) {
     let many: Vec<EngagementRequest> = (0..100).map(|_| request(&org)).collect();
     let mut tx = store.write().await.unwrap();
     for r in &many {
-        tx.insert_request(r).await.unwrap();
-        tx.append_history(&StateChange {
-            request: r.id,
-            from: None,
-            to: RequestState::Requested,
-            by: Some(org.rep.id),
-            at: t0(),
-            note: None,
-        })
-        .await
-        .unwrap();
+        ask(tx.as_mut(), r, &org).await;
     }
     tx.commit().await.unwrap();
     let mut tx = store.read().await.unwrap();
@@ -553,17 +543,7 @@ async fn requests_move_with_optimistic_checks(db: &TestDb) {
     let store = db.store();
     let r = request(&org);
     let mut tx = store.write().await.unwrap();
-    tx.insert_request(&r).await.unwrap();
-    tx.append_history(&StateChange {
-        request: r.id,
-        from: None,
-        to: RequestState::Requested,
-        by: Some(org.rep.id),
-        at: t0(),
-        note: None,
-    })
-    .await
-    .unwrap();
+    ask(tx.as_mut(), &r, &org).await;
     tx.commit().await.unwrap();
 
     let mut tx = store.write().await.unwrap();
@@ -783,6 +763,21 @@ async fn a_withdrawn_meeting_stays_withdrawn_against_older_versions(db: &TestDb)
         "still withdrawn by version 4"
     );
     tx.commit().await.unwrap();
+}
+
+/// Stores a request as asked: the request and its first history step.
+async fn ask(tx: &mut dyn Tx, r: &EngagementRequest, org: &Org) {
+    tx.insert_request(r).await.unwrap();
+    tx.append_history(&StateChange {
+        request: r.id,
+        from: None,
+        to: RequestState::Requested,
+        by: Some(org.rep.id),
+        at: t0(),
+        note: None,
+    })
+    .await
+    .unwrap();
 }
 
 /// A calendar meeting of the seeded org starting `hours` after t0.
