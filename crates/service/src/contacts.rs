@@ -335,7 +335,7 @@ impl Service {
     /// A meeting by id.
     pub async fn get_meeting(&self, who: &Principal, id: MeetingId) -> Result<StoredMeeting> {
         who.require(Action::ReadMeetings)?;
-        let mut tx = self.store().read().await?;
+        let mut tx = self.store().read_single().await?;
         Ok(tx.get_meeting(id).await?)
     }
 
@@ -347,7 +347,7 @@ impl Service {
         page: &PageRequest,
     ) -> Result<Page<StoredMeeting>> {
         who.require(Action::ReadMeetings)?;
-        let mut tx = self.store().read().await?;
+        let mut tx = self.store().read_single().await?;
         Ok(tx.list_meetings(filter, page).await?)
     }
 }
@@ -568,7 +568,7 @@ impl Service {
     /// An access request by id.
     pub async fn get_access(&self, who: &Principal, id: AccessRequestId) -> Result<AccessRequest> {
         who.require(Action::ReadAccess)?;
-        let mut tx = self.store().read().await?;
+        let mut tx = self.store().read_single().await?;
         Ok(tx.get_access(id).await?)
     }
 
@@ -581,7 +581,7 @@ impl Service {
         page: &PageRequest,
     ) -> Result<Page<AccessRequest>> {
         who.require(Action::ReadAccess)?;
-        let mut tx = self.store().read().await?;
+        let mut tx = self.store().read_single().await?;
         Ok(tx.list_access(pm, owner, page).await?)
     }
 }
@@ -793,7 +793,7 @@ impl Service {
     /// A commitment by id.
     pub async fn get_commitment(&self, who: &Principal, id: CommitmentId) -> Result<Commitment> {
         who.require(Action::ReadCommitments)?;
-        let mut tx = self.store().read().await?;
+        let mut tx = self.store().read_single().await?;
         Ok(tx.get_commitment(id).await?)
     }
 
@@ -806,7 +806,7 @@ impl Service {
         page: &PageRequest,
     ) -> Result<Page<Commitment>> {
         who.require(Action::ReadCommitments)?;
-        let mut tx = self.store().read().await?;
+        let mut tx = self.store().read_single().await?;
         Ok(tx.list_commitments(account, pending_only, page).await?)
     }
 
@@ -872,7 +872,7 @@ impl Service {
         page: &PageRequest,
     ) -> Result<Page<Insight>> {
         who.require(Action::ReadInsights)?;
-        let mut tx = self.store().read().await?;
+        let mut tx = self.store().read_single().await?;
         Ok(tx.list_insights(account, pm, page).await?)
     }
 }

@@ -278,7 +278,7 @@ impl Service {
     /// An exception by id.
     pub async fn get_exception(&self, who: &Principal, id: ExceptionId) -> Result<Exception> {
         who.require(Action::ReadExceptions)?;
-        let mut tx = self.store().read().await?;
+        let mut tx = self.store().read_single().await?;
         Ok(tx.get_exception(id).await?)
     }
 

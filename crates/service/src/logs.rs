@@ -15,7 +15,7 @@ impl Service {
         page: &PageRequest,
     ) -> Result<Page<AuditEntry>> {
         who.require(Action::ReadLogs)?;
-        let mut tx = self.store().read().await?;
+        let mut tx = self.store().read_single().await?;
         Ok(tx.list_audit(filter, page).await?)
     }
 
@@ -27,7 +27,7 @@ impl Service {
         page: &PageRequest,
     ) -> Result<Page<DecisionRecord>> {
         who.require(Action::ReadLogs)?;
-        let mut tx = self.store().read().await?;
+        let mut tx = self.store().read_single().await?;
         Ok(tx.list_decisions(filter, page).await?)
     }
 }

@@ -46,14 +46,14 @@ impl Service {
     pub async fn current_playbook(&self, who: &Principal) -> Result<PlaybookVersion> {
         who.require(Action::ReadPlaybook)?;
         let v = self.playbook().version;
-        let mut tx = self.store().read().await?;
+        let mut tx = self.store().read_single().await?;
         Ok(tx.get_playbook_version(v).await?)
     }
 
     /// One version, with its text.
     pub async fn playbook_version(&self, who: &Principal, version: i64) -> Result<PlaybookVersion> {
         who.require(Action::ReadPlaybook)?;
-        let mut tx = self.store().read().await?;
+        let mut tx = self.store().read_single().await?;
         Ok(tx.get_playbook_version(version).await?)
     }
 

@@ -452,7 +452,7 @@ impl Service {
         page: &PageRequest,
     ) -> Result<Page<EngagementRequest>> {
         who.require(Action::ReadRequests)?;
-        let mut tx = self.store().read().await?;
+        let mut tx = self.store().read_single().await?;
         Ok(tx.list_requests(filter, page).await?)
     }
 

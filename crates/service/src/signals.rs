@@ -807,7 +807,7 @@ impl Service {
         to: NaiveDate,
     ) -> Result<Vec<Vec<SignalPoint>>> {
         who.require(Action::ReadReport)?;
-        let mut tx = self.store().read().await?;
+        let mut tx = self.store().read_single().await?;
         Ok(tx.signal_trends(series, from, to).await?)
     }
 

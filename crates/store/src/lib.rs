@@ -31,6 +31,14 @@ pub trait Store: Send + Sync + Debug {
     fn engine(&self) -> EngineKind;
     /// A transaction for reading (several may run at once).
     async fn read(&self) -> Result<Box<dyn Tx>>;
+    /// A read of a single statement, with no transaction around it: both
+    /// engines give one statement a consistent view of its own, and the
+    /// BEGIN and ROLLBACK a transaction adds are a round trip (on SQLite a
+    /// hand-off to the connection's thread) each. For what reads once — a
+    /// list page, one record by id; a use case that reads twice takes
+    /// [`Store::read`], or its two reads may see different data. Debug
+    /// builds stop at a second statement.
+    async fn read_single(&self) -> Result<Box<dyn Tx>>;
     /// A transaction for changing things.
     async fn write(&self) -> Result<Box<dyn Tx>>;
     /// Whether the database answers.

@@ -226,6 +226,9 @@ enum Ends {
         sent: bool,
         abandon: Option<Abandon>,
     },
+    /// No transaction: one statement, on its own (see
+    /// [`Store::read_single`]); `ran` says whether it has run.
+    Single { ran: bool },
 }
 
 impl<DB: Database> SqlTx<DB> {
@@ -248,6 +251,18 @@ impl<DB: Database> SqlTx<DB> {
             deferred: 0,
             ends: Ends::Managed,
         })
+    }
+
+    /// A single statement's read on `conn`: nothing to begin or end.
+    fn single(conn: Held<DB>, dialect: &'static Dialect) -> Self {
+        Self {
+            tx: conn,
+            dialect,
+            open: false,
+            pending: None,
+            deferred: 0,
+            ends: Ends::Single { ran: false },
+        }
     }
 
     /// The writes deferred so far, ready for one more statement.
@@ -322,6 +337,13 @@ where
     /// The connection, once the writes deferred so far have run: every
     /// statement goes through here, so a transaction reads its own writes.
     pub(crate) async fn conn(&mut self) -> Result<&mut DB::Connection> {
+        if let Ends::Single { ran } = &mut self.ends {
+            debug_assert!(
+                !*ran,
+                "a second statement on a read_single: it needs read()"
+            );
+            *ran = true;
+        }
         if let Some(mut q) = self.pending.take() {
             self.deferred = 0;
             self.mark_sent();
@@ -390,6 +412,12 @@ where
             }
             // Nothing was sent and nothing written: nothing to end.
             Ends::Own { sent: false, .. } if self.deferred == 0 => self.open = false,
+            Ends::Single { .. } => {
+                if self.pending.is_some() {
+                    self.conn().await?;
+                }
+                self.open = false;
+            }
             Ends::Own { .. } => {
                 self.batch().push("COMMIT");
                 if let Err(e) = self.conn().await {
@@ -413,7 +441,7 @@ where
                 self.open = false;
                 <DB::TransactionManager as TransactionManager>::rollback(&mut self.tx).await?;
             }
-            Ends::Own { sent: false, .. } => self.open = false,
+            Ends::Own { sent: false, .. } | Ends::Single { .. } => self.open = false,
             Ends::Own { .. } => {
                 sqlx::query("ROLLBACK").execute(&mut *self.tx).await?;
                 self.open = false;
@@ -477,7 +505,7 @@ impl<DB: Database> Drop for SqlTx<DB> {
             Ends::Managed => {
                 <DB::TransactionManager as TransactionManager>::start_rollback(&mut self.tx)
             }
-            Ends::Own { sent: false, .. } => {}
+            Ends::Own { sent: false, .. } | Ends::Single { .. } => {}
             Ends::Own { abandon, .. } => {
                 if let Some(f) = abandon.take() {
                     f();
@@ -530,18 +558,19 @@ macro_rules! sql_impl {
 }
 pub(crate) use sql_impl;
 
-sql_impl!(Store, SqlStore {
-    fn engine(&self) -> EngineKind {
-        self.dialect.engine
-    }
-
-    async fn read(&self) -> Result<Box<dyn Tx>> {
-        let conn = match &self.local {
+impl<DB: Database> SqlStore<DB> {
+    /// A connection to read on: one of the store's readers, or the pool's.
+    async fn reader(&self) -> Result<Held<DB>> {
+        Ok(match &self.local {
             None => Held::Pooled(self.pool.acquire().await?),
             Some(l) => {
                 let permit = tokio::time::timeout(WAIT, l.permits.clone().acquire_owned())
                     .await
-                    .map_err(|_| StoreError::Unavailable("the database is busy: no connection to read on within 10 s".into()))?
+                    .map_err(|_| {
+                        StoreError::Unavailable(
+                            "the database is busy: no connection to read on within 10 s".into(),
+                        )
+                    })?
                     .map_err(|_| StoreError::Unavailable("the database is closed".into()))?;
                 // A permit means a reader is free.
                 let slot = l
@@ -549,10 +578,27 @@ sql_impl!(Store, SqlStore {
                     .iter()
                     .find_map(|r| r.clone().try_lock_owned().ok())
                     .ok_or_else(|| StoreError::Other("no free reader for a read permit".into()))?;
-                Held::Reader { conn: take::<DB>(slot)?, _permit: permit }
+                Held::Reader {
+                    conn: take::<DB>(slot)?,
+                    _permit: permit,
+                }
             }
-        };
+        })
+    }
+}
+
+sql_impl!(Store, SqlStore {
+    fn engine(&self) -> EngineKind {
+        self.dialect.engine
+    }
+
+    async fn read(&self) -> Result<Box<dyn Tx>> {
+        let conn = self.reader().await?;
         Ok(Box::new(SqlTx::begin(conn, self.dialect.begin_read, self.dialect).await?))
+    }
+
+    async fn read_single(&self) -> Result<Box<dyn Tx>> {
+        Ok(Box::new(SqlTx::single(self.reader().await?, self.dialect)))
     }
 
     async fn write(&self) -> Result<Box<dyn Tx>> {

@@ -2207,8 +2207,71 @@ async fn pages_walk_the_whole_list(db: &TestDb) {
     ));
 }
 
+/// A single statement's read runs outside any transaction, sees what was
+/// committed, and ends however it is let go; debug builds stop at a second
+/// statement on it, since two would not share one view of the data.
+async fn a_single_read_needs_no_transaction(db: &TestDb) {
+    let org = seeded(db).await;
+    let store = db.store();
+    let r = request(&org);
+    let mut tx = store.write().await.unwrap();
+    ask(tx.as_mut(), &r, &org).await;
+    tx.commit().await.unwrap();
+
+    let mut one = store.read_single().await.unwrap();
+    let page = one
+        .list_requests(&RequestFilter::default(), &PageRequest::first(10))
+        .await
+        .unwrap();
+    assert_eq!(page.items.iter().map(|x| x.id).collect::<Vec<_>>(), [r.id]);
+    one.commit().await.unwrap();
+
+    let mut one = store.read_single().await.unwrap();
+    let missing = RequestId::new();
+    assert!(matches!(
+        one.get_request(missing).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    one.rollback().await.unwrap();
+
+    // Let go without an end: the connection is free for the next read, and
+    // a write goes through.
+    let mut one = store.read_single().await.unwrap();
+    assert_eq!(one.get_request(r.id).await.unwrap().id, r.id);
+    drop(one);
+    let second = request(&org);
+    let mut tx = store.write().await.unwrap();
+    ask(tx.as_mut(), &second, &org).await;
+    tx.commit().await.unwrap();
+    let mut one = store.read_single().await.unwrap();
+    assert_eq!(
+        one.list_requests(&RequestFilter::default(), &PageRequest::first(10))
+            .await
+            .unwrap()
+            .items
+            .len(),
+        2
+    );
+    drop(one);
+
+    if cfg!(debug_assertions) {
+        let store = store.clone();
+        let twice = tokio::spawn(async move {
+            let mut one = store.read_single().await.unwrap();
+            let _ = one.get_request(r.id).await;
+            let _ = one.get_request(r.id).await;
+        })
+        .await;
+        assert!(twice.is_err_and(|e| e.is_panic()), "a second statement ran");
+        // The reader the panicked task held is back.
+        let mut one = db.store().read_single().await.unwrap();
+        assert_eq!(one.get_request(r.id).await.unwrap().id, r.id);
+    }
+}
+
 on_both_engines!(
     migrations_are_idempotent,
+    a_single_read_needs_no_transaction,
     deferred_writes_are_read_back_or_undone,
     an_abandoned_write_does_not_lock_out_other_processes,
     a_closed_store_is_unavailable,
