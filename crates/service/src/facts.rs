@@ -34,8 +34,21 @@ pub async fn person_facts(tx: &mut dyn Tx, p: &Person) -> Result<PersonFacts> {
 
 /// An account as the rules see it (with its owner's name and address).
 pub async fn account_facts(tx: &mut dyn Tx, a: &Account) -> Result<AccountFacts> {
+    account_facts_knowing(tx, a, &[]).await
+}
+
+/// An account as the rules see it, its owner taken from `known` when they
+/// are one of them (a rep asking on their own account) rather than read.
+pub async fn account_facts_knowing(
+    tx: &mut dyn Tx,
+    a: &Account,
+    known: &[&Person],
+) -> Result<AccountFacts> {
     let owner = match a.owner {
-        Some(o) => Some(tx.get_person(o).await?),
+        Some(o) => match known.iter().find(|p| p.id == o) {
+            Some(p) => Some((*p).clone()),
+            None => Some(tx.get_person(o).await?),
+        },
         None => None,
     };
     Ok(AccountFacts {
@@ -95,7 +108,7 @@ pub async fn request_input(
             name: opportunity.name.clone(),
             amount: opportunity.amount.unwrap_or(0.0),
         },
-        account: account_facts(tx, account).await?,
+        account: account_facts_knowing(tx, account, &[requester]).await?,
         requester: RequesterFacts {
             email: req_facts.email,
             name: req_facts.name,
@@ -147,7 +160,7 @@ pub async fn commitment_input(
         owner_present,
         in_meeting: c.meeting.is_some(),
         said_by: person_facts(tx, &said_by).await?,
-        account: account_facts(tx, account).await?,
+        account: account_facts_knowing(tx, account, &[&said_by]).await?,
     })
 }
 
