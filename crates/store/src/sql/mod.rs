@@ -82,14 +82,80 @@ pub struct SqlStore<DB: Database> {
 /// the moment the one before commits, rather than polling in SQLite's busy
 /// handler in steps of up to 100 ms. Writers in other processes (an import
 /// from the command line) still meet in the busy handler.
+///
+/// Writers that come while one is at work commit together (group commit):
+/// each transaction's work is a savepoint inside one SQLite transaction,
+/// and when a transaction commits while another waits for the writer, its
+/// savepoint is released and the writer handed on with the SQLite
+/// transaction still open; the last one of the group, with nobody left
+/// waiting (or the group full), sends the COMMIT, and every member's
+/// `commit()` returns then, with its outcome. A transaction that fails or
+/// is rolled back is undone back to its savepoint and takes nothing of
+/// the others' with it. Each commit writes the pages it changed to the
+/// WAL: under load, the requests of a group change the same pages (the
+/// newest rows of each table and index), and write them once.
 struct Local<DB: Database> {
     writer: Slot<DB>,
-    /// Set when a transaction on the writer was dropped open: whoever
-    /// takes the writer next rolls it back first.
-    abandoned: Arc<std::sync::atomic::AtomicBool>,
+    writing: Arc<Writing>,
     readers: Vec<Slot<DB>>,
     /// One per reader: a permit means one of them is free.
     permits: Arc<tokio::sync::Semaphore>,
+}
+
+/// What the store's writer shares with the transactions on it.
+#[derive(Default)]
+struct Writing {
+    /// Set when a transaction on the writer was dropped open after some
+    /// of it went out: whoever takes the writer next undoes it first.
+    abandoned: std::sync::atomic::AtomicBool,
+    /// Transactions waiting for the writer.
+    waiting: std::sync::atomic::AtomicUsize,
+    /// The group commit under way.
+    group: std::sync::Mutex<Group>,
+}
+
+/// The work in the writer's open SQLite transaction, waiting for its
+/// COMMIT.
+#[derive(Default)]
+struct Group {
+    /// Whether a SQLite transaction is open on the writer (its BEGIN has
+    /// gone out).
+    open: bool,
+    /// One per transaction whose work it holds: told how the COMMIT went.
+    members: Vec<tokio::sync::oneshot::Sender<std::result::Result<(), String>>>,
+}
+
+/// Most transactions one COMMIT carries.
+const GROUP: usize = 32;
+
+/// Where each transaction on the writer begins, is let go into its group,
+/// and is undone.
+const SAVEPOINT: &str = "SAVEPOINT tx";
+const RELEASE: &str = "RELEASE tx";
+const UNDO: &str = "ROLLBACK TO tx;\nRELEASE tx";
+
+impl Writing {
+    /// The group, whoever panicked while holding it (nothing does).
+    fn group(&self) -> std::sync::MutexGuard<'_, Group> {
+        self.group.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Whether another transaction waits for the writer.
+    fn awaited(&self) -> bool {
+        self.waiting.load(std::sync::atomic::Ordering::Acquire) > 0
+    }
+}
+
+/// A place in the queue for the writer: counted while it waits, so that the
+/// one at work knows to leave the group open for it. Given up before its
+/// turn (a timeout, a caller gone), it makes sure that a group left open
+/// for it is committed all the same.
+struct Queued {
+    writing: Arc<Writing>,
+    waiting: bool,
+    /// Sees an open group committed (made where the bounds for running a
+    /// statement are known: `Drop` cannot carry them).
+    closer: Option<Box<dyn FnOnce() + Send>>,
 }
 
 /// Where one of a store's own connections lives; empty once the store is
@@ -168,7 +234,7 @@ impl<DB: Database> SqlStore<DB> {
             dialect,
             local: Some(Local {
                 writer: Arc::new(tokio::sync::Mutex::new(Some(writer))),
-                abandoned: Arc::default(),
+                writing: Arc::default(),
                 readers: readers
                     .into_iter()
                     .map(|c| Arc::new(tokio::sync::Mutex::new(Some(c))))
@@ -210,21 +276,28 @@ pub struct SqlTx<DB: Database> {
     ends: Ends,
 }
 
-/// Rolls back a transaction on the store's writer that was dropped open.
-type Abandon = Box<dyn FnOnce() + Send>;
+/// Rolls back a transaction on the store's writer that was dropped open
+/// (given whether any of it went out), and sees its group committed.
+type Abandon = Box<dyn FnOnce(bool) + Send>;
+
+/// How the COMMIT of the group a transaction joined went.
+type Joined = tokio::sync::oneshot::Receiver<std::result::Result<(), String>>;
 
 /// How a transaction begins and ends.
 enum Ends {
     /// Through sqlx: `BEGIN` is awaited; a transaction dropped open is
     /// rolled back in the connection's queue.
     Managed,
-    /// The store's own writer (SQLite): `BEGIN IMMEDIATE` goes with the
-    /// transaction's first statements and `COMMIT` with its last, rather
-    /// than a hand-off each. `sent` says whether the BEGIN has gone out;
-    /// `abandon` rolls back a transaction dropped open.
+    /// The store's own writer (SQLite): a savepoint in the group's
+    /// transaction (see [`Local`]). `BEGIN IMMEDIATE` (when no group is
+    /// open) and `SAVEPOINT` go with the transaction's first statements,
+    /// its `RELEASE` (and the group's `COMMIT`) with its last, rather than
+    /// a hand-off each. `sent` says whether the first have gone out;
+    /// `abandon` undoes a transaction dropped open.
     Own {
         sent: bool,
         abandon: Option<Abandon>,
+        writing: Arc<Writing>,
     },
     /// No transaction: one statement, on its own (see
     /// [`Store::read_single`]); `ran` says whether it has run.
@@ -282,18 +355,139 @@ fn then<DB: Database>(q: &mut sqlx::QueryBuilder<DB>) {
     }
 }
 
-/// Rolls back the transaction a writer was dropped with, if one was.
-async fn roll_back_abandoned<DB: Database>(
-    abandoned: &std::sync::atomic::AtomicBool,
-    conn: &mut DB::Connection,
-) where
+/// Undoes the transaction the writer was dropped with, if one was.
+async fn roll_back_abandoned<DB: Database>(w: &Writing, conn: &mut DB::Connection)
+where
     for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
     DB::Arguments: sqlx::IntoArguments<DB>,
 {
-    if abandoned.swap(false, std::sync::atomic::Ordering::AcqRel)
-        && let Err(e) = sqlx::query("ROLLBACK").execute(conn).await
+    if w.abandoned.swap(false, std::sync::atomic::Ordering::AcqRel)
+        && let Err(e) = sqlx::query(UNDO).execute(&mut *conn).await
     {
         tracing::warn!(error = %e, "cannot roll back an abandoned write");
+        abort_group::<DB>(w, conn, &e.to_string()).await;
+    }
+}
+
+/// Rolls back the writer's open transaction, if any, and tells the group's
+/// members that their work is lost (the database failed under it: a
+/// statement SQLite answers by rolling back the whole transaction, a
+/// COMMIT that could not be written).
+async fn abort_group<DB: Database>(w: &Writing, conn: &mut DB::Connection, why: &str)
+where
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    DB::Arguments: sqlx::IntoArguments<DB>,
+{
+    // Fails harmlessly when SQLite has already rolled it back.
+    let _ = sqlx::query("ROLLBACK").execute(conn).await;
+    let members = {
+        let mut g = w.group();
+        g.open = false;
+        std::mem::take(&mut g.members)
+    };
+    for m in members {
+        let _ = m.send(Err(why.to_owned()));
+    }
+}
+
+/// Commits the writer's open transaction, if any, and tells the group's
+/// members how it went.
+async fn commit_group<DB: Database>(w: &Writing, conn: &mut DB::Connection) -> Result<()>
+where
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    DB::Arguments: sqlx::IntoArguments<DB>,
+{
+    if !w.group().open {
+        return Ok(());
+    }
+    match sqlx::query("COMMIT").execute(&mut *conn).await {
+        Ok(_) => {
+            let members = {
+                let mut g = w.group();
+                g.open = false;
+                std::mem::take(&mut g.members)
+            };
+            for m in members {
+                let _ = m.send(Ok(()));
+            }
+            Ok(())
+        }
+        Err(e) => {
+            abort_group::<DB>(w, conn, &e.to_string()).await;
+            Err(e.into())
+        }
+    }
+}
+
+/// Ends a turn on the writer that leaves nothing to the group: the group
+/// is committed unless another transaction waits to join it.
+async fn leave<DB: Database>(w: &Writing, conn: &mut DB::Connection) -> Result<()>
+where
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    DB::Arguments: sqlx::IntoArguments<DB>,
+{
+    if w.awaited() {
+        return Ok(());
+    }
+    commit_group::<DB>(w, conn).await
+}
+
+/// Takes the writer in a task of its own to undo what was abandoned and
+/// end the group, should nobody else come for it.
+fn close_in_background<DB: Database>(w: Arc<Writing>, writer: Slot<DB>)
+where
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    DB::Arguments: sqlx::IntoArguments<DB>,
+{
+    if let Ok(rt) = tokio::runtime::Handle::try_current() {
+        rt.spawn(async move {
+            if let Some(conn) = writer.lock_owned().await.as_mut() {
+                roll_back_abandoned::<DB>(&w, conn).await;
+                if let Err(e) = leave::<DB>(&w, conn).await {
+                    tracing::warn!(error = %e, "cannot commit the writes of a group");
+                }
+            }
+        });
+    }
+}
+
+impl Queued {
+    fn new(writing: Arc<Writing>, closer: Box<dyn FnOnce() + Send>) -> Self {
+        writing
+            .waiting
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        Self {
+            writing,
+            waiting: true,
+            closer: Some(closer),
+        }
+    }
+
+    /// Its turn has come: no longer waiting.
+    fn arrived(mut self) {
+        self.leave_queue();
+    }
+
+    fn leave_queue(&mut self) {
+        if std::mem::take(&mut self.waiting) {
+            self.writing
+                .waiting
+                .fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+        }
+    }
+}
+
+impl Drop for Queued {
+    fn drop(&mut self) {
+        if !self.waiting {
+            return;
+        }
+        self.leave_queue();
+        if self.writing.group().open
+            && let Some(f) = self.closer.take()
+        {
+            f();
+        }
     }
 }
 
@@ -356,12 +550,16 @@ where
     /// fails part-way may have begun the transaction, and a ROLLBACK with
     /// nothing to undo is harmless).
     fn mark_sent(&mut self) {
-        if let Ends::Own { sent, .. } = &mut self.ends {
-            *sent = true;
+        if let Ends::Own { sent, writing, .. } = &mut self.ends
+            && !std::mem::replace(sent, true)
+        {
+            writing.group().open = true;
         }
     }
 
-    /// A transaction on the store's own writer: nothing is sent yet.
+    /// A transaction on the store's own writer: nothing is sent yet. It
+    /// begins the group's SQLite transaction with `statement`, or joins
+    /// the one open.
     fn begin_own(
         guard: Taken<DB>,
         statement: &'static str,
@@ -369,68 +567,112 @@ where
         local: &Local<DB>,
     ) -> Self {
         let writer = local.writer.clone();
-        let abandoned = local.abandoned.clone();
+        let writing = local.writing.clone();
+        let w = writing.clone();
         // A closure made here, where the bounds for running a statement
         // are known: `Drop` cannot carry them.
-        let abandon: Abandon = Box::new(move || {
+        let abandon: Abandon = Box::new(move |sent| {
             // Marked before the writer is given back: whoever takes it
-            // next rolls back first. Should nobody want it, a task takes
-            // it for that, so that SQLite's lock is not kept from other
-            // processes.
-            abandoned.store(true, std::sync::atomic::Ordering::Release);
-            if let Ok(rt) = tokio::runtime::Handle::try_current() {
-                rt.spawn(async move {
-                    if let Some(conn) = writer.lock_owned().await.as_mut() {
-                        roll_back_abandoned(&abandoned, conn).await;
-                    }
-                });
+            // next undoes it first. Should nobody want it, a task takes it
+            // for that and commits the group, so that neither the group
+            // waits nor SQLite's lock is kept from other processes.
+            if sent {
+                w.abandoned
+                    .store(true, std::sync::atomic::Ordering::Release);
+            }
+            if sent || w.group().open {
+                close_in_background::<DB>(w, writer);
             }
         });
+        let first = if writing.group().open {
+            SAVEPOINT.to_owned()
+        } else {
+            format!("{statement};\n{SAVEPOINT}")
+        };
         Self {
             tx: Held::Writer(guard),
             dialect,
             open: true,
-            pending: Some(sqlx::QueryBuilder::new(statement)),
+            pending: Some(sqlx::QueryBuilder::new(first)),
             deferred: 0,
             ends: Ends::Own {
                 sent: false,
                 abandon: Some(abandon),
+                writing,
             },
         }
     }
 
     /// Ends the transaction: sqlx's COMMIT, or ours with the last writes.
+    /// On the store's writer, the transaction may join the group instead:
+    /// what is returned then tells how the group's COMMIT went, once the
+    /// writer has been given back.
     ///
     /// Until it has ended, the transaction stays open: should a deferred
     /// write, or our ROLLBACK after it, fail, dropping it rolls it back.
-    async fn finish(&mut self) -> Result<()> {
+    async fn finish(&mut self) -> Result<Option<Joined>> {
         match &self.ends {
             Ends::Managed => {
                 self.conn().await?;
                 self.open = false;
                 <DB::TransactionManager as TransactionManager>::commit(&mut self.tx).await?;
             }
-            // Nothing was sent and nothing written: nothing to end.
-            Ends::Own { sent: false, .. } if self.deferred == 0 => self.open = false,
             Ends::Single { .. } => {
                 if self.pending.is_some() {
                     self.conn().await?;
                 }
                 self.open = false;
             }
-            Ends::Own { .. } => {
-                self.batch().push("COMMIT");
-                if let Err(e) = self.conn().await {
-                    // A statement before the COMMIT failed: the
-                    // transaction is still open.
-                    sqlx::query("ROLLBACK").execute(&mut *self.tx).await?;
+            Ends::Own { sent, writing, .. } => {
+                let w = writing.clone();
+                if !*sent && self.deferred == 0 {
+                    // Nothing was sent and nothing written.
+                    self.pending = None;
                     self.open = false;
+                    leave::<DB>(&w, &mut self.tx).await?;
+                    return Ok(None);
+                }
+                self.batch().push(RELEASE);
+                let members = w.group().members.len();
+                let join = w.awaited() && members + 1 < GROUP;
+                if !join && members == 0 {
+                    // Alone: released and committed in one hand-off.
+                    self.batch().push("COMMIT");
+                    let sent = self.conn().await.map(|_| ());
+                    self.open = false;
+                    match sent {
+                        Ok(_) => w.group().open = false,
+                        Err(e) => {
+                            abort_group::<DB>(&w, &mut self.tx, &e.to_string()).await;
+                            return Err(e);
+                        }
+                    }
+                    return Ok(None);
+                }
+                let sent = self.conn().await.map(|_| ());
+                self.open = false;
+                if let Err(e) = sent {
+                    // Undone alone: the group's work stays.
+                    match sqlx::query(UNDO).execute(&mut *self.tx).await {
+                        Ok(_) => {
+                            if let Err(c) = leave::<DB>(&w, &mut self.tx).await {
+                                tracing::warn!(error = %c, "cannot commit the writes of a group");
+                            }
+                        }
+                        Err(u) => abort_group::<DB>(&w, &mut self.tx, &u.to_string()).await,
+                    }
                     return Err(e);
                 }
-                self.open = false;
+                if !join {
+                    commit_group::<DB>(&w, &mut self.tx).await?;
+                    return Ok(None);
+                }
+                let (told, joined) = tokio::sync::oneshot::channel();
+                w.group().members.push(told);
+                return Ok(Some(joined));
             }
         }
-        Ok(())
+        Ok(None)
     }
 
     /// Undoes the transaction (left open, for the drop, if that fails).
@@ -441,10 +683,16 @@ where
                 self.open = false;
                 <DB::TransactionManager as TransactionManager>::rollback(&mut self.tx).await?;
             }
-            Ends::Own { sent: false, .. } | Ends::Single { .. } => self.open = false,
-            Ends::Own { .. } => {
-                sqlx::query("ROLLBACK").execute(&mut *self.tx).await?;
+            Ends::Single { .. } => self.open = false,
+            Ends::Own { sent, writing, .. } => {
+                let w = writing.clone();
+                if *sent && let Err(e) = sqlx::query(UNDO).execute(&mut *self.tx).await {
+                    self.open = false;
+                    abort_group::<DB>(&w, &mut self.tx, &e.to_string()).await;
+                    return Err(e.into());
+                }
                 self.open = false;
+                leave::<DB>(&w, &mut self.tx).await?;
             }
         }
         Ok(())
@@ -505,10 +753,10 @@ impl<DB: Database> Drop for SqlTx<DB> {
             Ends::Managed => {
                 <DB::TransactionManager as TransactionManager>::start_rollback(&mut self.tx)
             }
-            Ends::Own { sent: false, .. } | Ends::Single { .. } => {}
-            Ends::Own { abandon, .. } => {
+            Ends::Single { .. } => {}
+            Ends::Own { sent, abandon, .. } => {
                 if let Some(f) = abandon.take() {
-                    f();
+                    f(*sent);
                 }
             }
         }
@@ -608,11 +856,17 @@ sql_impl!(Store, SqlStore {
                 Ok(Box::new(SqlTx::begin(conn, self.dialect.begin_write, self.dialect).await?))
             }
             Some(l) => {
+                let (w, writer) = (l.writing.clone(), l.writer.clone());
+                let queued = Queued::new(
+                    l.writing.clone(),
+                    Box::new(move || close_in_background::<DB>(w, writer)),
+                );
                 let slot = tokio::time::timeout(WAIT, l.writer.clone().lock_owned())
                     .await
                     .map_err(|_| StoreError::Unavailable("the database is busy: another write did not finish within 10 s".into()))?;
+                queued.arrived();
                 let mut guard = take::<DB>(slot)?;
-                roll_back_abandoned(&l.abandoned, &mut guard).await;
+                roll_back_abandoned::<DB>(&l.writing, &mut guard).await;
                 Ok(Box::new(SqlTx::begin_own(guard, self.dialect.begin_write, self.dialect, l)))
             }
         }
@@ -629,6 +883,13 @@ sql_impl!(Store, SqlStore {
             // is through (SQLite folds the WAL back into the file when the
             // last one closes).
             l.permits.close();
+            // The writes of a group under way are committed first.
+            if let Some(conn) = l.writer.lock().await.as_mut() {
+                roll_back_abandoned::<DB>(&l.writing, conn).await;
+                if let Err(e) = commit_group::<DB>(&l.writing, conn).await {
+                    tracing::warn!(error = %e, "cannot commit the writes of a group");
+                }
+            }
             for slot in l.readers.iter().chain([&l.writer]) {
                 if let Some(c) = slot.lock().await.take()
                     && let Err(e) = sqlx::Connection::close(c).await
@@ -661,7 +922,19 @@ sql_impl!(Store, SqlStore {
 
 sql_impl!(Tx, SqlTx {
     async fn commit(mut self: Box<Self>) -> Result<()> {
-        self.finish().await
+        let joined = self.finish().await?;
+        // The writer goes to the next transaction of the group.
+        drop(self);
+        match joined {
+            None => Ok(()),
+            Some(joined) => match joined.await {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(why)) => Err(StoreError::Other(format!("the commit failed: {why}"))),
+                Err(_) => Err(StoreError::Other(
+                    "the commit's outcome is unknown: its group was dropped".into(),
+                )),
+            },
+        }
     }
 
     async fn rollback(mut self: Box<Self>) -> Result<()> {

@@ -511,6 +511,112 @@ async fn an_abandoned_write_does_not_lock_out_other_processes(db: &TestDb) {
     other.close().await;
 }
 
+/// Writers at the same time (on SQLite they commit in groups): each one's
+/// commit stands or falls alone. Committed ones are there as soon as their
+/// commit returns, for this process and another; one that fails on a
+/// conflict, is rolled back, or is dropped open after its statements went
+/// out leaves nothing, and takes nothing of the others with it; the audit
+/// chain holds.
+async fn concurrent_writers_commit_or_fail_alone(db: &TestDb) {
+    let org = std::sync::Arc::new(seeded(db).await);
+    let store = db.store();
+    let other = db.open_again().await;
+    let existing = request(&org);
+    let mut tx = store.write().await.unwrap();
+    ask(tx.as_mut(), &existing, &org).await;
+    tx.commit().await.unwrap();
+    let audited = accord_store::verify_audit(store.as_ref())
+        .await
+        .unwrap()
+        .unwrap();
+
+    const WRITERS: usize = 96;
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..WRITERS {
+        let (store, other, org) = (store.clone(), other.clone(), org.clone());
+        let existing = existing.clone();
+        tasks.spawn(async move {
+            let r = request(&org);
+            let mut tx = store.write().await.unwrap();
+            ask(tx.as_mut(), &r, &org).await;
+            tx.append_audit(&NewAudit {
+                at: t0(),
+                actor: Actor::process("test"),
+                action: format!("writer {i}"),
+                record_kind: "request".into(),
+                record_id: r.id.to_string(),
+                before: None,
+                after: None,
+            })
+            .await
+            .unwrap();
+            let kept = match i % 4 {
+                0 => {
+                    tx.commit().await.unwrap();
+                    // There the moment the commit returns.
+                    let mut one = other.read_single().await.unwrap();
+                    assert_eq!(one.get_request(r.id).await.unwrap(), r);
+                    true
+                }
+                1 => {
+                    // A conflict, at the INSERT or (deferred) at the commit.
+                    let err = match tx.insert_request(&existing).await {
+                        Err(e) => e,
+                        Ok(()) => tx.commit().await.unwrap_err(),
+                    };
+                    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+                    false
+                }
+                2 => {
+                    tx.get_request(r.id).await.unwrap();
+                    tx.rollback().await.unwrap();
+                    false
+                }
+                _ => {
+                    // Sent, then dropped open.
+                    tx.get_request(r.id).await.unwrap();
+                    drop(tx);
+                    false
+                }
+            };
+            (r.id, kept)
+        });
+    }
+    let outcomes = tasks.join_all().await;
+    assert_eq!(outcomes.len(), WRITERS);
+
+    // A writer after them all: the abandoned ones are undone first.
+    let last = request(&org);
+    let mut tx = store.write().await.unwrap();
+    ask(tx.as_mut(), &last, &org).await;
+    tx.commit().await.unwrap();
+
+    for reader in [store.clone(), other.clone()] {
+        let mut tx = reader.read().await.unwrap();
+        for (id, kept) in &outcomes {
+            match tx.get_request(*id).await {
+                Ok(r) => assert!(*kept, "request {id} was not to be kept: {r:?}"),
+                Err(StoreError::NotFound { .. }) => assert!(!*kept, "request {id} is lost"),
+                Err(e) => panic!("{e:?}"),
+            }
+            assert_eq!(tx.history(*id).await.unwrap().len(), usize::from(*kept));
+        }
+        assert!(tx.get_request(last.id).await.is_ok());
+        assert!(tx.get_request(existing.id).await.is_ok());
+    }
+    let kept = outcomes.iter().filter(|(_, k)| *k).count();
+    assert_eq!(kept, WRITERS / 4);
+    assert_eq!(
+        accord_store::verify_audit(store.as_ref())
+            .await
+            .unwrap()
+            .unwrap(),
+        audited + kept as i64,
+        "one audit entry for each writer kept, and a chain that verifies"
+    );
+    other.close().await;
+}
+
 /// A closed store refuses reads and writes as unavailable; the database
 /// and other stores on it carry on.
 async fn a_closed_store_is_unavailable(db: &TestDb) {
@@ -2274,6 +2380,7 @@ on_both_engines!(
     a_single_read_needs_no_transaction,
     deferred_writes_are_read_back_or_undone,
     an_abandoned_write_does_not_lock_out_other_processes,
+    concurrent_writers_commit_or_fail_alone,
     a_closed_store_is_unavailable,
     org_round_trips,
     not_found_is_not_found,
