@@ -444,7 +444,7 @@ impl Service {
 
         // The organisation, in one transaction.
         {
-            let mut tx = self.store().write().await?;
+            let mut tx = self.store().write_long().await?;
             let mut teams = org.pm_teams.clone();
             teams.extend(org.sales_teams.clone());
             teams.push(Team {
@@ -673,7 +673,7 @@ impl Service {
             day = day.succ_opt().unwrap_or(today);
         }
         {
-            let mut tx = self.store().write().await?;
+            let mut tx = self.store().write_long().await?;
             let mut accounts: HashMap<AccountId, accord_domain::rules::input::AccountFacts> =
                 HashMap::new();
             for a in &org.accounts {

@@ -689,7 +689,7 @@ impl Service {
             report.unresolved(&u.what, left_out, example(u.line, &u.value, &u.reason));
         }
         let outcome = async {
-            let mut tx = self.store().write().await?;
+            let mut tx = self.store().write_long().await?;
             let mut import = CrmImport {
                 tx: tx.as_mut(),
                 at: self.now(),
@@ -809,7 +809,7 @@ impl Service {
         let mut report = FileReport::new(path, "calendar");
         report.counts("meeting");
         report.counts("decision");
-        let mut tx = match self.store().write().await {
+        let mut tx = match self.store().write_long().await {
             Ok(tx) => tx,
             Err(e) => {
                 return FileReport::failed(

@@ -625,7 +625,7 @@ impl Service {
         let values = self.compute_signals(as_of, None).await?;
         let active = self.playbook();
         let now = self.now();
-        let mut tx = self.store().write().await?;
+        let mut tx = self.store().write_long().await?;
         let org = load_org(tx.as_mut()).await?;
         tx.put_signal_values(&values, now).await?;
         let mut run = SignalRun {

@@ -41,6 +41,13 @@ pub trait Store: Send + Sync + Debug {
     async fn read_single(&self) -> Result<Box<dyn Tx>>;
     /// A transaction for changing things.
     async fn write(&self) -> Result<Box<dyn Tx>>;
+    /// A transaction for changing many things, for long (a file's import, a
+    /// signal run). On SQLite, where writers that come one after the other
+    /// share a COMMIT, the writes before it are committed before it begins:
+    /// they are not held back for its length.
+    async fn write_long(&self) -> Result<Box<dyn Tx>> {
+        self.write().await
+    }
     /// Whether the database answers.
     async fn ping(&self) -> Result<()>;
     /// Closes every connection.

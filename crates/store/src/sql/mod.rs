@@ -106,8 +106,9 @@ struct Local<DB: Database> {
 #[derive(Default)]
 struct Writing {
     /// Set when a transaction on the writer was dropped open after some
-    /// of it went out: whoever takes the writer next undoes it first.
-    abandoned: std::sync::atomic::AtomicBool,
+    /// of it went out: whoever takes the writer next undoes it first
+    /// ([`ABANDONED_SAVEPOINT`] or [`ABANDONED_FIRST`]).
+    abandoned: std::sync::atomic::AtomicU8,
     /// Transactions waiting for the writer.
     waiting: std::sync::atomic::AtomicUsize,
     /// The group commit under way.
@@ -128,11 +129,19 @@ struct Group {
 /// Most transactions one COMMIT carries.
 const GROUP: usize = 32;
 
-/// Where each transaction on the writer begins, is let go into its group,
-/// and is undone.
+/// Where each transaction that joins an open group begins, is let go into
+/// it, and is undone. The one that begins the SQLite transaction needs no
+/// savepoint: nothing is in the group before it, and a ROLLBACK undoes it
+/// (a savepoint would also copy every page it changes, as it changes it,
+/// to be able to go back: a cost for a long import).
 const SAVEPOINT: &str = "SAVEPOINT tx";
 const RELEASE: &str = "RELEASE tx";
 const UNDO: &str = "ROLLBACK TO tx;\nRELEASE tx";
+
+/// What was abandoned on the writer: a transaction in a savepoint, or the
+/// one that began the SQLite transaction.
+const ABANDONED_SAVEPOINT: u8 = 1;
+const ABANDONED_FIRST: u8 = 2;
 
 impl Writing {
     /// The group, whoever panicked while holding it (nothing does).
@@ -290,14 +299,17 @@ enum Ends {
     Managed,
     /// The store's own writer (SQLite): a savepoint in the group's
     /// transaction (see [`Local`]). `BEGIN IMMEDIATE` (when no group is
-    /// open) and `SAVEPOINT` go with the transaction's first statements,
-    /// its `RELEASE` (and the group's `COMMIT`) with its last, rather than
-    /// a hand-off each. `sent` says whether the first have gone out;
-    /// `abandon` undoes a transaction dropped open.
+    /// open: the transaction is then the group's first, with no savepoint)
+    /// or `SAVEPOINT` go with the transaction's first statements, its
+    /// `RELEASE` (and the group's `COMMIT`) with its last, rather than a
+    /// hand-off each. `sent` says whether the first have gone out;
+    /// `abandon` undoes a transaction dropped open; `first` says that it
+    /// began the SQLite transaction (and has no savepoint).
     Own {
         sent: bool,
         abandon: Option<Abandon>,
         writing: Arc<Writing>,
+        first: bool,
     },
     /// No transaction: one statement, on its own (see
     /// [`Store::read_single`]); `ran` says whether it has run.
@@ -361,11 +373,15 @@ where
     for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
     DB::Arguments: sqlx::IntoArguments<DB>,
 {
-    if w.abandoned.swap(false, std::sync::atomic::Ordering::AcqRel)
-        && let Err(e) = sqlx::query(UNDO).execute(&mut *conn).await
-    {
-        tracing::warn!(error = %e, "cannot roll back an abandoned write");
-        abort_group::<DB>(w, conn, &e.to_string()).await;
+    match w.abandoned.swap(0, std::sync::atomic::Ordering::AcqRel) {
+        ABANDONED_SAVEPOINT => {
+            if let Err(e) = sqlx::query(UNDO).execute(&mut *conn).await {
+                tracing::warn!(error = %e, "cannot roll back an abandoned write");
+                abort_group::<DB>(w, conn, &e.to_string()).await;
+            }
+        }
+        ABANDONED_FIRST => abort_group::<DB>(w, conn, "rolled back").await,
+        _ => {}
     }
 }
 
@@ -568,6 +584,7 @@ where
     ) -> Self {
         let writer = local.writer.clone();
         let writing = local.writing.clone();
+        let first = !writing.group().open;
         let w = writing.clone();
         // A closure made here, where the bounds for running a statement
         // are known: `Drop` cannot carry them.
@@ -577,28 +594,34 @@ where
             // for that and commits the group, so that neither the group
             // waits nor SQLite's lock is kept from other processes.
             if sent {
+                let what = if first {
+                    ABANDONED_FIRST
+                } else {
+                    ABANDONED_SAVEPOINT
+                };
                 w.abandoned
-                    .store(true, std::sync::atomic::Ordering::Release);
+                    .store(what, std::sync::atomic::Ordering::Release);
             }
             if sent || w.group().open {
                 close_in_background::<DB>(w, writer);
             }
         });
-        let first = if writing.group().open {
-            SAVEPOINT.to_owned()
-        } else {
-            format!("{statement};\n{SAVEPOINT}")
-        };
+        debug_assert!(!first || writing.group().members.is_empty());
         Self {
             tx: Held::Writer(guard),
             dialect,
             open: true,
-            pending: Some(sqlx::QueryBuilder::new(first)),
+            pending: Some(sqlx::QueryBuilder::new(if first {
+                statement
+            } else {
+                SAVEPOINT
+            })),
             deferred: 0,
             ends: Ends::Own {
                 sent: false,
                 abandon: Some(abandon),
                 writing,
+                first,
             },
         }
     }
@@ -623,8 +646,13 @@ where
                 }
                 self.open = false;
             }
-            Ends::Own { sent, writing, .. } => {
-                let w = writing.clone();
+            Ends::Own {
+                sent,
+                writing,
+                first,
+                ..
+            } => {
+                let (w, first) = (writing.clone(), *first);
                 if !*sent && self.deferred == 0 {
                     // Nothing was sent and nothing written.
                     self.pending = None;
@@ -632,7 +660,9 @@ where
                     leave::<DB>(&w, &mut self.tx).await?;
                     return Ok(None);
                 }
-                self.batch().push(RELEASE);
+                if !first {
+                    self.batch().push(RELEASE);
+                }
                 let members = w.group().members.len();
                 let join = w.awaited() && members + 1 < GROUP;
                 if !join && members == 0 {
@@ -652,6 +682,11 @@ where
                 let sent = self.conn().await.map(|_| ());
                 self.open = false;
                 if let Err(e) = sent {
+                    if first {
+                        // Nothing else is in the group yet.
+                        abort_group::<DB>(&w, &mut self.tx, &e.to_string()).await;
+                        return Err(e);
+                    }
                     // Undone alone: the group's work stays.
                     match sqlx::query(UNDO).execute(&mut *self.tx).await {
                         Ok(_) => {
@@ -684,6 +719,19 @@ where
                 <DB::TransactionManager as TransactionManager>::rollback(&mut self.tx).await?;
             }
             Ends::Single { .. } => self.open = false,
+            Ends::Own {
+                sent,
+                writing,
+                first: true,
+                ..
+            } => {
+                let w = writing.clone();
+                self.open = false;
+                if *sent {
+                    // Nothing else is in the group yet: all of it goes.
+                    abort_group::<DB>(&w, &mut self.tx, "rolled back").await;
+                }
+            }
             Ends::Own { sent, writing, .. } => {
                 let w = writing.clone();
                 if *sent && let Err(e) = sqlx::query(UNDO).execute(&mut *self.tx).await {
@@ -835,6 +883,49 @@ impl<DB: Database> SqlStore<DB> {
     }
 }
 
+impl<DB: Database> SqlStore<DB>
+where
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    DB::Arguments: sqlx::IntoArguments<DB>,
+{
+    /// A writing transaction; `long`: one that does not join the group
+    /// under way on the store's writer (see [`Store::write_long`]).
+    async fn writing(&self, long: bool) -> Result<SqlTx<DB>> {
+        match &self.local {
+            None => {
+                let conn = Held::Pooled(self.pool.acquire().await?);
+                SqlTx::begin(conn, self.dialect.begin_write, self.dialect).await
+            }
+            Some(l) => {
+                let (w, writer) = (l.writing.clone(), l.writer.clone());
+                let queued = Queued::new(
+                    l.writing.clone(),
+                    Box::new(move || close_in_background::<DB>(w, writer)),
+                );
+                let slot = tokio::time::timeout(WAIT, l.writer.clone().lock_owned())
+                    .await
+                    .map_err(|_| {
+                        StoreError::Unavailable(
+                            "the database is busy: another write did not finish within 10 s".into(),
+                        )
+                    })?;
+                queued.arrived();
+                let mut guard = take::<DB>(slot)?;
+                roll_back_abandoned::<DB>(&l.writing, &mut guard).await;
+                if long {
+                    commit_group::<DB>(&l.writing, &mut guard).await?;
+                }
+                Ok(SqlTx::begin_own(
+                    guard,
+                    self.dialect.begin_write,
+                    self.dialect,
+                    l,
+                ))
+            }
+        }
+    }
+}
+
 sql_impl!(Store, SqlStore {
     fn engine(&self) -> EngineKind {
         self.dialect.engine
@@ -850,26 +941,11 @@ sql_impl!(Store, SqlStore {
     }
 
     async fn write(&self) -> Result<Box<dyn Tx>> {
-        match &self.local {
-            None => {
-                let conn = Held::Pooled(self.pool.acquire().await?);
-                Ok(Box::new(SqlTx::begin(conn, self.dialect.begin_write, self.dialect).await?))
-            }
-            Some(l) => {
-                let (w, writer) = (l.writing.clone(), l.writer.clone());
-                let queued = Queued::new(
-                    l.writing.clone(),
-                    Box::new(move || close_in_background::<DB>(w, writer)),
-                );
-                let slot = tokio::time::timeout(WAIT, l.writer.clone().lock_owned())
-                    .await
-                    .map_err(|_| StoreError::Unavailable("the database is busy: another write did not finish within 10 s".into()))?;
-                queued.arrived();
-                let mut guard = take::<DB>(slot)?;
-                roll_back_abandoned::<DB>(&l.writing, &mut guard).await;
-                Ok(Box::new(SqlTx::begin_own(guard, self.dialect.begin_write, self.dialect, l)))
-            }
-        }
+        Ok(Box::new(self.writing(false).await?))
+    }
+
+    async fn write_long(&self) -> Result<Box<dyn Tx>> {
+        Ok(Box::new(self.writing(true).await?))
     }
 
     async fn ping(&self) -> Result<()> {

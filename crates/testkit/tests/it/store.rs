@@ -617,6 +617,53 @@ async fn concurrent_writers_commit_or_fail_alone(db: &TestDb) {
     other.close().await;
 }
 
+/// A long write (an import) does not join the writes before it: one that
+/// finished while the long one waited for its turn is committed at once,
+/// not when the long one ends.
+async fn a_long_write_does_not_hold_back_the_writes_before_it(db: &TestDb) {
+    let org = std::sync::Arc::new(seeded(db).await);
+    let store = db.store();
+    let short = request(&org);
+    let mut tx = store.write().await.unwrap();
+    ask(tx.as_mut(), &short, &org).await;
+    // Sends the batch: the short write is under way when the long one
+    // queues for its turn.
+    tx.get_request(short.id).await.unwrap();
+
+    let (go, finish) = tokio::sync::oneshot::channel::<()>();
+    let long = request(&org);
+    let started = {
+        let (store, org, long) = (store.clone(), org.clone(), long.clone());
+        tokio::spawn(async move {
+            let mut tx = store.write_long().await.unwrap();
+            ask(tx.as_mut(), &long, &org).await;
+            tx.get_request(long.id).await.unwrap();
+            finish.await.unwrap();
+            tx.commit().await.unwrap();
+        })
+    };
+    // Time for the long write to queue (on SQLite: for the writer).
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    tokio::time::timeout(std::time::Duration::from_secs(5), tx.commit())
+        .await
+        .expect("the short write waited for the long one")
+        .unwrap();
+    let mut one = store.read_single().await.unwrap();
+    assert_eq!(one.get_request(short.id).await.unwrap(), short);
+    drop(one);
+    let mut one = store.read_single().await.unwrap();
+    assert!(matches!(
+        one.get_request(long.id).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    drop(one);
+
+    go.send(()).unwrap();
+    started.await.unwrap();
+    let mut one = store.read_single().await.unwrap();
+    assert_eq!(one.get_request(long.id).await.unwrap(), long);
+}
+
 /// A closed store refuses reads and writes as unavailable; the database
 /// and other stores on it carry on.
 async fn a_closed_store_is_unavailable(db: &TestDb) {
@@ -2381,6 +2428,7 @@ on_both_engines!(
     deferred_writes_are_read_back_or_undone,
     an_abandoned_write_does_not_lock_out_other_processes,
     concurrent_writers_commit_or_fail_alone,
+    a_long_write_does_not_hold_back_the_writes_before_it,
     a_closed_store_is_unavailable,
     org_round_trips,
     not_found_is_not_found,
