@@ -289,6 +289,10 @@ pub struct SqlTx<DB: Database> {
 /// (given whether any of it went out), and sees its group committed.
 type Abandon = Box<dyn FnOnce(bool) + Send>;
 
+/// Commits the writer's group in a task of its own (see
+/// [`close_in_background`]).
+type Closer = Box<dyn Fn(bool) + Send>;
+
 /// How the COMMIT of the group a transaction joined went.
 type Joined = tokio::sync::oneshot::Receiver<std::result::Result<(), String>>;
 
@@ -308,6 +312,7 @@ enum Ends {
     Own {
         sent: bool,
         abandon: Option<Abandon>,
+        close: Closer,
         writing: Arc<Writing>,
         first: bool,
     },
@@ -449,8 +454,10 @@ where
 }
 
 /// Takes the writer in a task of its own to undo what was abandoned and
-/// end the group, should nobody else come for it.
-fn close_in_background<DB: Database>(w: Arc<Writing>, writer: Slot<DB>)
+/// commit the group: should nobody else come for it, or (`now`) at once.
+/// A task, so that a caller who goes away half-way (a client that hangs
+/// up) cannot leave a group uncommitted and its members waiting.
+fn close_in_background<DB: Database>(w: Arc<Writing>, writer: Slot<DB>, now: bool)
 where
     for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
     DB::Arguments: sqlx::IntoArguments<DB>,
@@ -459,7 +466,12 @@ where
         rt.spawn(async move {
             if let Some(conn) = writer.lock_owned().await.as_mut() {
                 roll_back_abandoned::<DB>(&w, conn).await;
-                if let Err(e) = leave::<DB>(&w, conn).await {
+                let ended = if now {
+                    commit_group::<DB>(&w, conn).await
+                } else {
+                    leave::<DB>(&w, conn).await
+                };
+                if let Err(e) = ended {
                     tracing::warn!(error = %e, "cannot commit the writes of a group");
                 }
             }
@@ -573,6 +585,18 @@ where
         }
     }
 
+    /// Has the group committed by a task of its own, once this
+    /// transaction has given the writer back: at once (`now`), or should
+    /// nobody be waiting to join it.
+    fn close_later(&self, now: bool) {
+        if let Ends::Own { close, writing, .. } = &self.ends
+            && writing.group().open
+            && (now || !writing.awaited())
+        {
+            close(now);
+        }
+    }
+
     /// A transaction on the store's own writer: nothing is sent yet. It
     /// begins the group's SQLite transaction with `statement`, or joins
     /// the one open.
@@ -585,6 +609,10 @@ where
         let writer = local.writer.clone();
         let writing = local.writing.clone();
         let first = !writing.group().open;
+        let close: Closer = {
+            let (w, writer) = (writing.clone(), writer.clone());
+            Box::new(move |now| close_in_background::<DB>(w.clone(), writer.clone(), now))
+        };
         let w = writing.clone();
         // A closure made here, where the bounds for running a statement
         // are known: `Drop` cannot carry them.
@@ -603,7 +631,7 @@ where
                     .store(what, std::sync::atomic::Ordering::Release);
             }
             if sent || w.group().open {
-                close_in_background::<DB>(w, writer);
+                close_in_background::<DB>(w, writer, false);
             }
         });
         debug_assert!(!first || writing.group().members.is_empty());
@@ -620,6 +648,7 @@ where
             ends: Ends::Own {
                 sent: false,
                 abandon: Some(abandon),
+                close,
                 writing,
                 first,
             },
@@ -637,8 +666,11 @@ where
         match &self.ends {
             Ends::Managed => {
                 self.conn().await?;
-                self.open = false;
+                // Open until the COMMIT is through: should it fail, or its
+                // caller go away half-way, the drop rolls back, and the
+                // connection goes back to the pool with no transaction.
                 <DB::TransactionManager as TransactionManager>::commit(&mut self.tx).await?;
+                self.open = false;
             }
             Ends::Single { .. } => {
                 if self.pending.is_some() {
@@ -653,11 +685,16 @@ where
                 ..
             } => {
                 let (w, first) = (writing.clone(), *first);
+                // Dropped half-way (a caller gone while a statement is
+                // out), the transaction is still open: the drop hands it
+                // to whoever takes the writer next, to be undone. Once it
+                // is over, what is left to do for the group is done by a
+                // task of its own (`close_later`).
                 if !*sent && self.deferred == 0 {
                     // Nothing was sent and nothing written.
                     self.pending = None;
                     self.open = false;
-                    leave::<DB>(&w, &mut self.tx).await?;
+                    self.close_later(false);
                     return Ok(None);
                 }
                 if !first {
@@ -669,41 +706,43 @@ where
                     // Alone: released and committed in one hand-off.
                     self.batch().push("COMMIT");
                     let sent = self.conn().await.map(|_| ());
-                    self.open = false;
-                    match sent {
-                        Ok(_) => w.group().open = false,
-                        Err(e) => {
-                            abort_group::<DB>(&w, &mut self.tx, &e.to_string()).await;
-                            return Err(e);
-                        }
+                    if let Err(e) = sent {
+                        abort_group::<DB>(&w, &mut self.tx, &e.to_string()).await;
+                        self.open = false;
+                        return Err(e);
                     }
+                    self.open = false;
+                    w.group().open = false;
                     return Ok(None);
                 }
                 let sent = self.conn().await.map(|_| ());
-                self.open = false;
                 if let Err(e) = sent {
                     if first {
                         // Nothing else is in the group yet.
                         abort_group::<DB>(&w, &mut self.tx, &e.to_string()).await;
+                        self.open = false;
                         return Err(e);
                     }
                     // Undone alone: the group's work stays.
                     match sqlx::query(UNDO).execute(&mut *self.tx).await {
                         Ok(_) => {
-                            if let Err(c) = leave::<DB>(&w, &mut self.tx).await {
-                                tracing::warn!(error = %c, "cannot commit the writes of a group");
-                            }
+                            self.open = false;
+                            self.close_later(false);
                         }
-                        Err(u) => abort_group::<DB>(&w, &mut self.tx, &u.to_string()).await,
+                        Err(u) => {
+                            abort_group::<DB>(&w, &mut self.tx, &u.to_string()).await;
+                            self.open = false;
+                        }
                     }
                     return Err(e);
                 }
-                if !join {
-                    commit_group::<DB>(&w, &mut self.tx).await?;
-                    return Ok(None);
-                }
+                self.open = false;
                 let (told, joined) = tokio::sync::oneshot::channel();
                 w.group().members.push(told);
+                if !join {
+                    // Nobody left to join (or the group is full).
+                    self.close_later(true);
+                }
                 return Ok(Some(joined));
             }
         }
@@ -715,8 +754,9 @@ where
         self.pending = None;
         match &self.ends {
             Ends::Managed => {
-                self.open = false;
+                // Open until the ROLLBACK is through (see `finish`).
                 <DB::TransactionManager as TransactionManager>::rollback(&mut self.tx).await?;
+                self.open = false;
             }
             Ends::Single { .. } => self.open = false,
             Ends::Own {
@@ -725,22 +765,22 @@ where
                 first: true,
                 ..
             } => {
-                let w = writing.clone();
-                self.open = false;
                 if *sent {
                     // Nothing else is in the group yet: all of it goes.
+                    let w = writing.clone();
                     abort_group::<DB>(&w, &mut self.tx, "rolled back").await;
                 }
+                self.open = false;
             }
             Ends::Own { sent, writing, .. } => {
                 let w = writing.clone();
                 if *sent && let Err(e) = sqlx::query(UNDO).execute(&mut *self.tx).await {
-                    self.open = false;
                     abort_group::<DB>(&w, &mut self.tx, &e.to_string()).await;
+                    self.open = false;
                     return Err(e.into());
                 }
                 self.open = false;
-                leave::<DB>(&w, &mut self.tx).await?;
+                self.close_later(false);
             }
         }
         Ok(())
@@ -900,7 +940,7 @@ where
                 let (w, writer) = (l.writing.clone(), l.writer.clone());
                 let queued = Queued::new(
                     l.writing.clone(),
-                    Box::new(move || close_in_background::<DB>(w, writer)),
+                    Box::new(move || close_in_background::<DB>(w, writer, false)),
                 );
                 let slot = tokio::time::timeout(WAIT, l.writer.clone().lock_owned())
                     .await
@@ -912,8 +952,18 @@ where
                 queued.arrived();
                 let mut guard = take::<DB>(slot)?;
                 roll_back_abandoned::<DB>(&l.writing, &mut guard).await;
-                if long {
-                    commit_group::<DB>(&l.writing, &mut guard).await?;
+                if long && l.writing.group().open {
+                    // In a task that holds the writer: a caller gone
+                    // half-way cannot leave the group's members waiting.
+                    let w = l.writing.clone();
+                    let (back, ended) = tokio::spawn(async move {
+                        let ended = commit_group::<DB>(&w, &mut guard).await;
+                        (guard, ended)
+                    })
+                    .await
+                    .map_err(|e| StoreError::Other(format!("the commit of a group failed: {e}")))?;
+                    guard = back;
+                    ended?;
                 }
                 Ok(SqlTx::begin_own(
                     guard,

@@ -617,6 +617,77 @@ async fn concurrent_writers_commit_or_fail_alone(db: &TestDb) {
     other.close().await;
 }
 
+/// Writers whose callers go away at any point of their commit (a client
+/// that hangs up): nobody else is left waiting, the writer is free after
+/// them, and what a commit said is what happened.
+async fn writers_that_go_away_half_way_leave_nobody_waiting(db: &TestDb) {
+    let org = std::sync::Arc::new(seeded(db).await);
+    let store = db.store();
+    const WRITERS: u64 = 400;
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..WRITERS {
+        let (store, org) = (store.clone(), org.clone());
+        tasks.spawn(async move {
+            let r = request(&org);
+            let mut tx = store.write().await.unwrap();
+            ask(tx.as_mut(), &r, &org).await;
+            tx.append_audit(&NewAudit {
+                at: t0(),
+                actor: Actor::process("test"),
+                action: format!("writer {i}"),
+                record_kind: "request".into(),
+                record_id: r.id.to_string(),
+                before: None,
+                after: None,
+            })
+            .await
+            .unwrap();
+            // Every other caller gives up after a few hundred
+            // microseconds, wherever its commit is by then.
+            let said = if i % 2 == 0 {
+                let patience = std::time::Duration::from_micros((i * 7919) % 400);
+                tokio::time::timeout(patience, tx.commit()).await.ok()
+            } else {
+                Some(tx.commit().await)
+            };
+            (r.id, said.map(|s| s.is_ok()))
+        });
+    }
+    let outcomes = tokio::time::timeout(std::time::Duration::from_secs(30), tasks.join_all())
+        .await
+        .expect("a writer was left waiting");
+
+    // The writer is free, and the groups committed.
+    let last = request(&org);
+    let mut tx = tokio::time::timeout(std::time::Duration::from_secs(5), store.write())
+        .await
+        .expect("the writer is still taken")
+        .unwrap();
+    ask(tx.as_mut(), &last, &org).await;
+    tx.commit().await.unwrap();
+
+    let mut tx = store.read().await.unwrap();
+    let mut answered = 0;
+    for (id, said) in &outcomes {
+        let there = match tx.get_request(*id).await {
+            Ok(_) => true,
+            Err(StoreError::NotFound { .. }) => false,
+            Err(e) => panic!("{e:?}"),
+        };
+        if let Some(ok) = said {
+            answered += 1;
+            assert_eq!(there, *ok, "request {id}: the commit said {ok}");
+        }
+    }
+    assert!(tx.get_request(last.id).await.is_ok());
+    drop(tx);
+    assert!(answered >= WRITERS / 2, "{answered} answers");
+    accord_store::verify_audit(store.as_ref())
+        .await
+        .unwrap()
+        .unwrap();
+}
+
 /// A long write (an import) does not join the writes before it: one that
 /// finished while the long one waited for its turn is committed at once,
 /// not when the long one ends.
@@ -2429,6 +2500,7 @@ on_both_engines!(
     an_abandoned_write_does_not_lock_out_other_processes,
     concurrent_writers_commit_or_fail_alone,
     a_long_write_does_not_hold_back_the_writes_before_it,
+    writers_that_go_away_half_way_leave_nobody_waiting,
     a_closed_store_is_unavailable,
     org_round_trips,
     not_found_is_not_found,
