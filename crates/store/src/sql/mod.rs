@@ -153,6 +153,14 @@ impl Writing {
     fn awaited(&self) -> bool {
         self.waiting.load(std::sync::atomic::Ordering::Acquire) > 0
     }
+
+    /// The group is over (committed or rolled back): its members, to be
+    /// told how.
+    fn end_group(&self) -> Vec<tokio::sync::oneshot::Sender<std::result::Result<(), String>>> {
+        let mut g = self.group();
+        g.open = false;
+        std::mem::take(&mut g.members)
+    }
 }
 
 /// A place in the queue for the writer: counted while it waits, so that the
@@ -162,9 +170,18 @@ impl Writing {
 struct Queued {
     writing: Arc<Writing>,
     waiting: bool,
-    /// Sees an open group committed (made where the bounds for running a
-    /// statement are known: `Drop` cannot carry them).
-    closer: Option<Box<dyn FnOnce() + Send>>,
+    close: Closer,
+}
+
+impl<DB: Database> Local<DB>
+where
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    DB::Arguments: sqlx::IntoArguments<DB>,
+{
+    fn closer(&self) -> Closer {
+        let (w, writer) = (self.writing.clone(), self.writer.clone());
+        Box::new(move |now| close_in_background::<DB>(w.clone(), writer.clone(), now))
+    }
 }
 
 /// Where one of a store's own connections lives; empty once the store is
@@ -285,12 +302,8 @@ pub struct SqlTx<DB: Database> {
     ends: Ends,
 }
 
-/// Rolls back a transaction on the store's writer that was dropped open
-/// (given whether any of it went out), and sees its group committed.
-type Abandon = Box<dyn FnOnce(bool) + Send>;
-
-/// Commits the writer's group in a task of its own (see
-/// [`close_in_background`]).
+/// [`close_in_background`] for a store's writer, made where the bounds for
+/// running a statement are known (`Drop` cannot carry them).
 type Closer = Box<dyn Fn(bool) + Send>;
 
 /// How the COMMIT of the group a transaction joined went.
@@ -307,11 +320,11 @@ enum Ends {
     /// or `SAVEPOINT` go with the transaction's first statements, its
     /// `RELEASE` (and the group's `COMMIT`) with its last, rather than a
     /// hand-off each. `sent` says whether the first have gone out;
-    /// `abandon` undoes a transaction dropped open; `first` says that it
-    /// began the SQLite transaction (and has no savepoint).
+    /// `close` sees to the group (and to the transaction, dropped open);
+    /// `first` says that it began the SQLite transaction (and has no
+    /// savepoint).
     Own {
         sent: bool,
-        abandon: Option<Abandon>,
         close: Closer,
         writing: Arc<Writing>,
         first: bool,
@@ -401,12 +414,7 @@ where
 {
     // Fails harmlessly when SQLite has already rolled it back.
     let _ = sqlx::query("ROLLBACK").execute(conn).await;
-    let members = {
-        let mut g = w.group();
-        g.open = false;
-        std::mem::take(&mut g.members)
-    };
-    for m in members {
+    for m in w.end_group() {
         let _ = m.send(Err(why.to_owned()));
     }
 }
@@ -423,12 +431,7 @@ where
     }
     match sqlx::query("COMMIT").execute(&mut *conn).await {
         Ok(_) => {
-            let members = {
-                let mut g = w.group();
-                g.open = false;
-                std::mem::take(&mut g.members)
-            };
-            for m in members {
+            for m in w.end_group() {
                 let _ = m.send(Ok(()));
             }
             Ok(())
@@ -438,19 +441,6 @@ where
             Err(e.into())
         }
     }
-}
-
-/// Ends a turn on the writer that leaves nothing to the group: the group
-/// is committed unless another transaction waits to join it.
-async fn leave<DB: Database>(w: &Writing, conn: &mut DB::Connection) -> Result<()>
-where
-    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
-    DB::Arguments: sqlx::IntoArguments<DB>,
-{
-    if w.awaited() {
-        return Ok(());
-    }
-    commit_group::<DB>(w, conn).await
 }
 
 /// Takes the writer in a task of its own to undo what was abandoned and
@@ -466,12 +456,9 @@ where
         rt.spawn(async move {
             if let Some(conn) = writer.lock_owned().await.as_mut() {
                 roll_back_abandoned::<DB>(&w, conn).await;
-                let ended = if now {
-                    commit_group::<DB>(&w, conn).await
-                } else {
-                    leave::<DB>(&w, conn).await
-                };
-                if let Err(e) = ended {
+                if (now || !w.awaited())
+                    && let Err(e) = commit_group::<DB>(&w, conn).await
+                {
                     tracing::warn!(error = %e, "cannot commit the writes of a group");
                 }
             }
@@ -480,14 +467,14 @@ where
 }
 
 impl Queued {
-    fn new(writing: Arc<Writing>, closer: Box<dyn FnOnce() + Send>) -> Self {
+    fn new(writing: Arc<Writing>, close: Closer) -> Self {
         writing
             .waiting
             .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
         Self {
             writing,
             waiting: true,
-            closer: Some(closer),
+            close,
         }
     }
 
@@ -511,10 +498,8 @@ impl Drop for Queued {
             return;
         }
         self.leave_queue();
-        if self.writing.group().open
-            && let Some(f) = self.closer.take()
-        {
-            f();
+        if self.writing.group().open {
+            (self.close)(false);
         }
     }
 }
@@ -606,34 +591,8 @@ where
         dialect: &'static Dialect,
         local: &Local<DB>,
     ) -> Self {
-        let writer = local.writer.clone();
         let writing = local.writing.clone();
         let first = !writing.group().open;
-        let close: Closer = {
-            let (w, writer) = (writing.clone(), writer.clone());
-            Box::new(move |now| close_in_background::<DB>(w.clone(), writer.clone(), now))
-        };
-        let w = writing.clone();
-        // A closure made here, where the bounds for running a statement
-        // are known: `Drop` cannot carry them.
-        let abandon: Abandon = Box::new(move |sent| {
-            // Marked before the writer is given back: whoever takes it
-            // next undoes it first. Should nobody want it, a task takes it
-            // for that and commits the group, so that neither the group
-            // waits nor SQLite's lock is kept from other processes.
-            if sent {
-                let what = if first {
-                    ABANDONED_FIRST
-                } else {
-                    ABANDONED_SAVEPOINT
-                };
-                w.abandoned
-                    .store(what, std::sync::atomic::Ordering::Release);
-            }
-            if sent || w.group().open {
-                close_in_background::<DB>(w, writer, false);
-            }
-        });
         debug_assert!(!first || writing.group().members.is_empty());
         Self {
             tx: Held::Writer(guard),
@@ -647,8 +606,7 @@ where
             deferred: 0,
             ends: Ends::Own {
                 sent: false,
-                abandon: Some(abandon),
-                close,
+                close: local.closer(),
                 writing,
                 first,
             },
@@ -702,41 +660,22 @@ where
                 }
                 let members = w.group().members.len();
                 let join = w.awaited() && members + 1 < GROUP;
-                if !join && members == 0 {
-                    // Alone: released and committed in one hand-off.
+                // Alone (and so the group's first): released and committed
+                // in one hand-off.
+                let alone = !join && members == 0;
+                if alone {
                     self.batch().push("COMMIT");
-                    let sent = self.conn().await.map(|_| ());
-                    if let Err(e) = sent {
-                        abort_group::<DB>(&w, &mut self.tx, &e.to_string()).await;
-                        self.open = false;
-                        return Err(e);
-                    }
-                    self.open = false;
-                    w.group().open = false;
-                    return Ok(None);
                 }
-                let sent = self.conn().await.map(|_| ());
-                if let Err(e) = sent {
-                    if first {
-                        // Nothing else is in the group yet.
-                        abort_group::<DB>(&w, &mut self.tx, &e.to_string()).await;
-                        self.open = false;
-                        return Err(e);
-                    }
+                if let Err(e) = self.conn().await.map(|_| ()) {
                     // Undone alone: the group's work stays.
-                    match sqlx::query(UNDO).execute(&mut *self.tx).await {
-                        Ok(_) => {
-                            self.open = false;
-                            self.close_later(false);
-                        }
-                        Err(u) => {
-                            abort_group::<DB>(&w, &mut self.tx, &u.to_string()).await;
-                            self.open = false;
-                        }
-                    }
+                    let _ = self.undo_own(&e.to_string()).await;
                     return Err(e);
                 }
                 self.open = false;
+                if alone {
+                    w.group().open = false;
+                    return Ok(None);
+                }
                 let (told, joined) = tokio::sync::oneshot::channel();
                 w.group().members.push(told);
                 if !join {
@@ -759,31 +698,43 @@ where
                 self.open = false;
             }
             Ends::Single { .. } => self.open = false,
-            Ends::Own {
-                sent,
-                writing,
-                first: true,
-                ..
-            } => {
-                if *sent {
-                    // Nothing else is in the group yet: all of it goes.
-                    let w = writing.clone();
-                    abort_group::<DB>(&w, &mut self.tx, "rolled back").await;
-                }
-                self.open = false;
-            }
-            Ends::Own { sent, writing, .. } => {
-                let w = writing.clone();
-                if *sent && let Err(e) = sqlx::query(UNDO).execute(&mut *self.tx).await {
-                    abort_group::<DB>(&w, &mut self.tx, &e.to_string()).await;
-                    self.open = false;
-                    return Err(e.into());
-                }
+            Ends::Own { sent: true, .. } => self.undo_own("rolled back").await?,
+            Ends::Own { .. } => {
                 self.open = false;
                 self.close_later(false);
             }
         }
         Ok(())
+    }
+
+    /// Undoes a transaction on the store's writer that has gone out: the
+    /// group's first is rolled back (nothing else is in the group yet),
+    /// any other back to its savepoint. Open until that is through: a
+    /// caller gone half-way leaves it to the drop. Should the undo fail,
+    /// the whole group is rolled back and its members told so (a
+    /// first's group has no members: `why` is for the log).
+    async fn undo_own(&mut self, why: &str) -> Result<()> {
+        let Ends::Own { writing, first, .. } = &self.ends else {
+            return Ok(());
+        };
+        let (w, first) = (writing.clone(), *first);
+        let undone = if first {
+            abort_group::<DB>(&w, &mut self.tx, why).await;
+            Ok(())
+        } else {
+            match sqlx::query(UNDO).execute(&mut *self.tx).await {
+                Ok(_) => {
+                    self.close_later(false);
+                    Ok(())
+                }
+                Err(e) => {
+                    abort_group::<DB>(&w, &mut self.tx, &e.to_string()).await;
+                    Err(e.into())
+                }
+            }
+        };
+        self.open = false;
+        undone
     }
 
     /// A write whose outcome nothing waits for: an INSERT without
@@ -842,9 +793,29 @@ impl<DB: Database> Drop for SqlTx<DB> {
                 <DB::TransactionManager as TransactionManager>::start_rollback(&mut self.tx)
             }
             Ends::Single { .. } => {}
-            Ends::Own { sent, abandon, .. } => {
-                if let Some(f) = abandon.take() {
-                    f(*sent);
+            Ends::Own {
+                sent,
+                close,
+                writing,
+                first,
+            } => {
+                // Marked before the writer is given back: whoever takes it
+                // next undoes it first. Should nobody want it, a task
+                // takes it for that and commits the group, so that neither
+                // the group waits nor SQLite's lock is kept from other
+                // processes.
+                if *sent {
+                    let what = if *first {
+                        ABANDONED_FIRST
+                    } else {
+                        ABANDONED_SAVEPOINT
+                    };
+                    writing
+                        .abandoned
+                        .store(what, std::sync::atomic::Ordering::Release);
+                }
+                if *sent || writing.group().open {
+                    close(false);
                 }
             }
         }
@@ -937,11 +908,7 @@ where
                 SqlTx::begin(conn, self.dialect.begin_write, self.dialect).await
             }
             Some(l) => {
-                let (w, writer) = (l.writing.clone(), l.writer.clone());
-                let queued = Queued::new(
-                    l.writing.clone(),
-                    Box::new(move || close_in_background::<DB>(w, writer, false)),
-                );
+                let queued = Queued::new(l.writing.clone(), l.closer());
                 let slot = tokio::time::timeout(WAIT, l.writer.clone().lock_owned())
                     .await
                     .map_err(|_| {

@@ -536,20 +536,7 @@ async fn concurrent_writers_commit_or_fail_alone(db: &TestDb) {
         let (store, other, org) = (store.clone(), other.clone(), org.clone());
         let existing = existing.clone();
         tasks.spawn(async move {
-            let r = request(&org);
-            let mut tx = store.write().await.unwrap();
-            ask(tx.as_mut(), &r, &org).await;
-            tx.append_audit(&NewAudit {
-                at: t0(),
-                actor: Actor::process("test"),
-                action: format!("writer {i}"),
-                record_kind: "request".into(),
-                record_id: r.id.to_string(),
-                before: None,
-                after: None,
-            })
-            .await
-            .unwrap();
+            let (r, mut tx) = ask_audited(store.as_ref(), &org, i).await;
             let kept = match i % 4 {
                 0 => {
                     tx.commit().await.unwrap();
@@ -628,20 +615,7 @@ async fn writers_that_go_away_half_way_leave_nobody_waiting(db: &TestDb) {
     for i in 0..WRITERS {
         let (store, org) = (store.clone(), org.clone());
         tasks.spawn(async move {
-            let r = request(&org);
-            let mut tx = store.write().await.unwrap();
-            ask(tx.as_mut(), &r, &org).await;
-            tx.append_audit(&NewAudit {
-                at: t0(),
-                actor: Actor::process("test"),
-                action: format!("writer {i}"),
-                record_kind: "request".into(),
-                record_id: r.id.to_string(),
-                before: None,
-                after: None,
-            })
-            .await
-            .unwrap();
+            let (r, mut tx) = ask_audited(store.as_ref(), &org, i).await;
             // Every other caller gives up after a few hundred
             // microseconds, wherever its commit is by then.
             let said = if i % 2 == 0 {
@@ -990,6 +964,30 @@ async fn a_withdrawn_meeting_stays_withdrawn_against_older_versions(db: &TestDb)
 }
 
 /// Stores a request as asked: the request and its first history step.
+/// One of many writers at once: a request with its first step and an
+/// audit entry, in a write transaction left for the caller to end.
+async fn ask_audited(
+    store: &dyn Store,
+    org: &Org,
+    writer: impl std::fmt::Display,
+) -> (EngagementRequest, Box<dyn Tx>) {
+    let r = request(org);
+    let mut tx = store.write().await.unwrap();
+    ask(tx.as_mut(), &r, org).await;
+    tx.append_audit(&NewAudit {
+        at: t0(),
+        actor: Actor::process("test"),
+        action: format!("writer {writer}"),
+        record_kind: "request".into(),
+        record_id: r.id.to_string(),
+        before: None,
+        after: None,
+    })
+    .await
+    .unwrap();
+    (r, tx)
+}
+
 async fn ask(tx: &mut dyn Tx, r: &EngagementRequest, org: &Org) {
     tx.insert_request(r).await.unwrap();
     tx.append_history(&StateChange {
