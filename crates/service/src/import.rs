@@ -1395,6 +1395,11 @@ struct CalendarSetup {
     /// Meetings with an approved exception in force: their decisions are
     /// made with the exceptions, in the transaction.
     excepted: HashSet<MeetingId>,
+    /// No calendar meeting was ever stored: every occurrence is new (the
+    /// reader emits each one once), so occurrences are inserted without
+    /// being looked up, and nothing is withdrawn. On a large first import
+    /// the lookups took about a sixth of the time.
+    first: bool,
 }
 
 impl CalendarSetup {
@@ -1418,6 +1423,7 @@ impl CalendarSetup {
                 None => break,
             }
         }
+        let first = !tx.has_calendar_meetings().await?;
         let mut excepted = HashSet::new();
         let mut page = PageRequest::first(500);
         loop {
@@ -1455,6 +1461,7 @@ impl CalendarSetup {
             directory,
             accounts: facts,
             excepted,
+            first,
         })
     }
 
@@ -1552,14 +1559,17 @@ fn read_contacts(
         }
         match classify(&o, &setup.directory) {
             Classification::NotCustomer { reason } => {
-                gone.push(NoLongerContact {
-                    id: MeetingId::from_calendar(
-                        &o.uid,
-                        &o.occurrence.to_rfc3339_opts(SecondsFormat::Secs, true),
-                    ),
-                    sequence: o.sequence,
-                    modified: o.last_modified,
-                });
+                // A first import has stored nothing this could withdraw.
+                if !setup.first {
+                    gone.push(NoLongerContact {
+                        id: MeetingId::from_calendar(
+                            &o.uid,
+                            &o.occurrence.to_rfc3339_opts(SecondsFormat::Secs, true),
+                        ),
+                        sequence: o.sequence,
+                        modified: o.last_modified,
+                    });
+                }
                 let example = || {
                     format!(
                         "{} at {} (line {})",
@@ -1683,7 +1693,18 @@ async fn store_batch(
         .into_iter()
         .map(|c| (c.meeting, (c.sales, c.decision)))
         .unzip();
-    let outcomes = tx.upsert_calendar_meetings(&meetings).await?;
+    let outcomes = if setup.first {
+        // Should an occurrence come twice after all, its second insert
+        // breaks the primary key and fails the file: nothing is stored
+        // wrong.
+        tx.insert_meetings(&meetings).await?;
+        meetings
+            .iter()
+            .map(|m| (m.meeting.id, Upserted::Inserted))
+            .collect()
+    } else {
+        tx.upsert_calendar_meetings(&meetings).await?
+    };
     let mut decisions = Vec::new();
     for ((m, (sales, decision)), (id, how)) in meetings.iter().zip(rest).zip(outcomes) {
         report.counts("meeting").note(how);

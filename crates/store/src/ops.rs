@@ -174,6 +174,11 @@ pub trait WorkOps: Send {
         &mut self,
         ms: &[StoredMeeting],
     ) -> Result<Vec<(MeetingId, Upserted)>>;
+    /// Whether any calendar meeting is stored, or any was withdrawn. When
+    /// none is, every occurrence of a calendar is new: a first import
+    /// stores them with [`WorkOps::insert_meetings`] and withdraws nothing,
+    /// instead of looking each one up.
+    async fn has_calendar_meetings(&mut self) -> Result<bool>;
     /// Withdraws the stored calendar meetings among `gone`, whose events
     /// now say they are not customer contacts: a meeting whose stored
     /// version is not newer is removed, with its attendance, its contact

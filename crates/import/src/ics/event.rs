@@ -592,6 +592,9 @@ pub(crate) fn occurrences(
         }
     }
     out.sort_by_key(|o| (o.starts_at, o.occurrence));
+    // One occurrence once, even when a recurrence lists it twice (an RDATE
+    // on an instance of the RRULE): an occurrence is a meeting's key.
+    out.dedup_by(|a, b| a.occurrence == b.occurrence);
     out
 }
 

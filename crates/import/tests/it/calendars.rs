@@ -380,6 +380,30 @@ fn rdates_exdate_lists_and_periods() {
 }
 
 #[test]
+fn an_rdate_on_an_instance_of_the_rrule_is_one_occurrence() {
+    // An occurrence is a meeting's key: listed twice, it must come once,
+    // or a first import (which inserts without looking up) would fail.
+    let dir = TempDir::new("rdate-twice");
+    let path = dir.file(
+        "c.ics",
+        calendar(
+            "BEGIN:VEVENT\r\nUID:twice\r\nDTSTART:20250303T090000Z\r\nDTEND:20250303T093000Z\r\n\
+             RRULE:FREQ=WEEKLY;COUNT=3\r\nRDATE:20250310T090000Z,20250303T090000Z\r\nEND:VEVENT\r\n",
+        ),
+    );
+    let (list, _) = read_all(&path, &march_2025());
+    let got: Vec<_> = list.iter().map(|o| o.occurrence).collect();
+    assert_eq!(
+        got,
+        [
+            utc("2025-03-03T09:00"),
+            utc("2025-03-10T09:00"),
+            utc("2025-03-17T09:00"),
+        ]
+    );
+}
+
+#[test]
 fn a_recurrence_too_dense_to_reach_the_window_is_reported() {
     let dir = TempDir::new("dense");
     let path = dir.file(

@@ -494,6 +494,52 @@ async fn newer_versions_replace_a_meeting_older_ones_do_not(db: &TestDb) {
     assert_eq!(m.meeting.title, "Acme design review (room 4)");
 }
 
+/// A first import inserts its occurrences without looking them up (the
+/// database has no calendar meeting yet); the same file again goes the
+/// way of every later import, and finds each one stored.
+async fn a_first_import_inserts_and_the_next_compares(db: &TestDb) {
+    let s = service(db).await;
+    crm(&s, &[fixture("generic")]).await;
+    assert!(
+        !s.store()
+            .read()
+            .await
+            .unwrap()
+            .has_calendar_meetings()
+            .await
+            .unwrap()
+    );
+    let dir = Scratch::new("first");
+    // A weekly series whose RDATE repeats one of its own instances: each
+    // occurrence is one meeting, even on the first import.
+    let series = one_event(0, "20250301T090000Z", "ACCEPTED", "Acme weekly")
+        .replace("UID:seq-test", "UID:weekly")
+        .replace(
+            "SEQUENCE:0",
+            "SEQUENCE:0\r\nRRULE:FREQ=WEEKLY;COUNT=3\r\nRDATE:20250317T100000Z",
+        );
+    let path = dir.file("series.ics", series);
+    let r = calendar(&s, std::slice::from_ref(&path), march()).await;
+    assert_eq!(r.files[0].status, FileStatus::Imported, "{r:#?}");
+    assert_eq!(counts(&r.files[0], "meeting"), (3, 0, 0, 0, 0));
+    assert_eq!(r.files[0].calendar.as_ref().unwrap().customer_contacts, 3);
+    assert!(
+        s.store()
+            .read()
+            .await
+            .unwrap()
+            .has_calendar_meetings()
+            .await
+            .unwrap()
+    );
+    let snap = snapshot(&s).await;
+    let r = calendar(&s, std::slice::from_ref(&path), march()).await;
+    assert_eq!(counts(&r.files[0], "meeting"), (0, 0, 3, 0, 0), "{r:#?}");
+    assert!(!r.changed());
+    assert_eq!(snapshot(&s).await, snap);
+    assert_eq!(march_counts(&s).await, (3, 0));
+}
+
 /// The contacts and violations the report counts for March 2025.
 async fn march_counts(s: &Service) -> (i64, i64) {
     let r = s
@@ -1016,6 +1062,7 @@ async fn other_layouts_and_mappings_import(db: &TestDb) {
 on_both_engines!(
     the_fixture_organisation_imports_with_the_numbers_expected,
     newer_versions_replace_a_meeting_older_ones_do_not,
+    a_first_import_inserts_and_the_next_compares,
     an_event_no_longer_a_contact_withdraws_its_meeting,
     a_meeting_people_wrote_about_is_kept_when_its_event_changes,
     approved_exceptions_are_applied_to_imported_contacts,

@@ -463,6 +463,13 @@ sql_impl!(WorkOps, SqlTx {
             .collect())
     }
 
+    async fn has_calendar_meetings(&mut self) -> Result<bool> {
+        let any = sqlx::query("SELECT 1 AS one FROM meetings WHERE source = 'calendar' UNION ALL SELECT 1 AS one FROM withdrawn_meetings LIMIT 1")
+            .fetch_optional(self.conn().await?)
+            .await?;
+        Ok(any.is_some())
+    }
+
     async fn withdraw_calendar_meetings(&mut self, gone: &[NoLongerContact]) -> Result<Vec<(MeetingId, Withdrawn)>> {
         let ids: Vec<MeetingId> = gone.iter().map(|g| g.id).collect();
         // Few of them were ever stored (most occurrences that are not

@@ -876,6 +876,57 @@ async fn calendar_meetings_upsert_by_natural_key(db: &TestDb) {
     );
 }
 
+/// Whether a calendar import is the first: no calendar meeting stored (a
+/// logged one does not count), none withdrawn, nothing rolled back.
+async fn has_calendar_meetings_until_none_was_ever_stored(db: &TestDb) {
+    let org = seeded(db).await;
+    let store = db.store();
+    let uid = "evt-first@google.com";
+    let mut tx = store.write().await.unwrap();
+    assert!(!tx.has_calendar_meetings().await.unwrap());
+    let mut logged = occurrence_at(&org, "logged@cal", 0, 0, "Logged");
+    logged.meeting.source = MeetingSource::Logged;
+    tx.insert_meeting(&logged).await.unwrap();
+    assert!(!tx.has_calendar_meetings().await.unwrap());
+    tx.commit().await.unwrap();
+
+    // A calendar meeting rolled back leaves none.
+    let mut tx = store.write().await.unwrap();
+    tx.upsert_calendar_meeting(&calendar_meeting(&org, uid, 1, "QBR"))
+        .await
+        .unwrap();
+    assert!(tx.has_calendar_meetings().await.unwrap());
+    tx.rollback().await.unwrap();
+    let mut tx = store.write().await.unwrap();
+    assert!(!tx.has_calendar_meetings().await.unwrap());
+
+    // Stored, then withdrawn: its withdrawal is remembered, so a later
+    // import must still compare (an older version must not come back).
+    let (id, _) = tx
+        .upsert_calendar_meeting(&calendar_meeting(&org, uid, 1, "QBR"))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = store.write().await.unwrap();
+    assert!(tx.has_calendar_meetings().await.unwrap());
+    let gone = NoLongerContact {
+        id,
+        sequence: 2,
+        modified: None,
+    };
+    assert_eq!(
+        tx.withdraw_calendar_meetings(&[gone]).await.unwrap(),
+        vec![(id, Withdrawn::Removed)]
+    );
+    tx.commit().await.unwrap();
+    let mut tx = store.read().await.unwrap();
+    assert!(matches!(
+        tx.get_meeting(id).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    assert!(tx.has_calendar_meetings().await.unwrap());
+}
+
 /// A meeting a newer version of its event withdrew stays withdrawn when an
 /// older export is imported afterwards; a version as new or newer brings it
 /// back (and can withdraw it again).
@@ -2493,6 +2544,7 @@ async fn a_single_read_needs_no_transaction(db: &TestDb) {
 
 on_both_engines!(
     migrations_are_idempotent,
+    has_calendar_meetings_until_none_was_ever_stored,
     a_single_read_needs_no_transaction,
     deferred_writes_are_read_back_or_undone,
     an_abandoned_write_does_not_lock_out_other_processes,
