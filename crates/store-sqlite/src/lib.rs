@@ -104,10 +104,14 @@ pub async fn open(url: &str) -> Result<Opened, StoreError> {
             StoreError::Unavailable(format!("cannot open {where_}: {}", first_line(&e)))
         })
     };
-    // The writer's cache holds what a transaction changes: a bulk import
-    // writes its rows in sorted batches and is no faster with more, and a
-    // smaller cache keeps its memory flat however long the file.
-    let writer = connect(opts.clone().pragma("cache_size", "-16384")).await?;
+    // The writer's cache holds what a transaction changes. A large import
+    // inserts into its indexes (meeting start, attendance by person, daily
+    // roll-ups) all over their trees: with less cache than those indexes'
+    // working set, SQLite spills their pages to the WAL in mid-transaction
+    // and reads them back, and with 16 MiB an import of a million events
+    // took a fifth longer. The cache is a bound (128 MiB), not a share of
+    // the file: an import's memory stops growing once it is full.
+    let writer = connect(opts.clone().pragma("cache_size", "-131072")).await?;
     let mut readers = Vec::with_capacity(READERS);
     for _ in 0..READERS {
         readers.push(connect(opts.clone()).await?);
