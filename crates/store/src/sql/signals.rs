@@ -6,13 +6,12 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use accord_domain::access::AccessState;
 use accord_domain::commitment::CommitmentState;
 use accord_domain::id::{AccountId, PersonId};
-use accord_domain::meeting::Attendee;
 use accord_domain::record::{RecordKind, RecordRef};
 use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
 use sqlx::QueryBuilder;
 use uuid::Uuid;
 
-use super::{RowExt, SqlTx, from_json, parse_enum, sql_impl};
+use super::{RowExt, SqlTx, parse_enum, sql_impl};
 use crate::Result;
 use crate::model::{DecisionRecord, StoredMeeting};
 use crate::ops::SignalOps;
@@ -232,7 +231,7 @@ sql_impl!(SignalOps, SqlTx {
             let mut found: HashMap<Uuid, (Option<AccountId>, Option<String>, Option<PersonId>)> = HashMap::new();
             for r in &rows {
                 let person = if kind == RecordKind::Meeting {
-                    let attendees: Vec<Attendee> = from_json(&r.text("who")?)?;
+                    let attendees = super::work::attendees_from_json(&r.text("who")?)?;
                     attendees
                         .iter()
                         .filter(|a| a.response.attended())
@@ -489,7 +488,7 @@ mod tests {
     use super::*;
     use crate::model::ContactFlags;
     use accord_domain::id::MeetingId;
-    use accord_domain::meeting::{Meeting, MeetingSource, ResponseStatus};
+    use accord_domain::meeting::{Attendee, Meeting, MeetingSource, ResponseStatus};
 
     #[test]
     fn whole_months_are_those_inside_the_window() {

@@ -8,15 +8,16 @@ use accord_domain::access::{AccessPurpose, AccessRequest, AccessState};
 use accord_domain::commitment::{Commitment, CommitmentKind, CommitmentState};
 use accord_domain::exception::{Exception, ExceptionState};
 use accord_domain::id::{
-    AccessRequestId, AccountId, CommitmentId, EngagementTypeId, ExceptionId, InsightId, MeetingId,
-    OpportunityId, PersonId, RequestId, RuleId,
+    AccessRequestId, AccountId, CommitmentId, Email, EngagementTypeId, ExceptionId, InsightId,
+    MeetingId, OpportunityId, PersonId, RequestId, RuleId,
 };
 use accord_domain::insight::{Insight, InsightKind};
-use accord_domain::meeting::{Meeting, MeetingSource};
+use accord_domain::meeting::{Attendee, Meeting, MeetingSource, ResponseStatus};
 use accord_domain::record::{RecordKind, RecordRef};
 use accord_domain::request::{
     EngagementRequest, Purpose, RedirectTarget, RequestState, StateChange,
 };
+use serde::{Deserialize, Serialize};
 use sqlx::QueryBuilder;
 
 use super::{
@@ -68,6 +69,72 @@ fn request(r: &impl RowExt) -> Result<EngagementRequest> {
     })
 }
 
+/// An attendee as the meetings table keeps it: short keys, and the usual
+/// values (no internal person, accepted, not the organiser) left out. Most
+/// of an imported meeting's row is its attendees, and this is under half
+/// the JSON of the full form (which rows written before still hold, and
+/// which reads back as well: the long keys are aliases).
+#[derive(Serialize)]
+struct AttendeeOut<'a> {
+    #[serde(rename = "e")]
+    email: &'a Email,
+    #[serde(rename = "p", skip_serializing_if = "Option::is_none")]
+    person: Option<PersonId>,
+    #[serde(rename = "r", skip_serializing_if = "is_accepted")]
+    response: ResponseStatus,
+    #[serde(rename = "o", skip_serializing_if = "std::ops::Not::not")]
+    organizer: bool,
+}
+
+#[derive(Deserialize)]
+struct AttendeeIn {
+    #[serde(rename = "e", alias = "email")]
+    email: Email,
+    #[serde(rename = "p", alias = "person", default)]
+    person: Option<PersonId>,
+    #[serde(rename = "r", alias = "response", default = "accepted")]
+    response: ResponseStatus,
+    #[serde(rename = "o", alias = "organizer", default)]
+    organizer: bool,
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde passes a reference
+fn is_accepted(r: &ResponseStatus) -> bool {
+    *r == ResponseStatus::Accepted
+}
+
+fn accepted() -> ResponseStatus {
+    ResponseStatus::Accepted
+}
+
+/// A meeting's attendees as stored.
+pub(crate) fn attendees_json(list: &[Attendee]) -> Result<String> {
+    let out: Vec<AttendeeOut<'_>> = list
+        .iter()
+        .map(|a| AttendeeOut {
+            email: &a.email,
+            person: a.person,
+            response: a.response,
+            organizer: a.organizer,
+        })
+        .collect();
+    json(&out)
+}
+
+/// A meeting's attendees from their stored JSON (either form).
+pub(crate) fn attendees_from_json(text: &str) -> Result<Vec<Attendee>> {
+    let list: Vec<AttendeeIn> = from_json(text)?;
+    Ok(list
+        .into_iter()
+        .map(|a| Attendee {
+            email: a.email,
+            person: a.person,
+            response: a.response,
+            organizer: a.organizer,
+        })
+        .collect())
+}
+
 fn meeting_row(r: &impl RowExt) -> Result<StoredMeeting> {
     let source = match r.text("source")?.as_str() {
         "planned" => MeetingSource::Planned,
@@ -90,7 +157,7 @@ fn meeting_row(r: &impl RowExt) -> Result<StoredMeeting> {
             starts_at: r.time("starts_at")?,
             ends_at: r.time("ends_at")?,
             source,
-            attendees: from_json(&r.text("attendees")?)?,
+            attendees: attendees_from_json(&r.text("attendees")?)?,
             request: r.opt_uuid("request_id")?.map(RequestId),
         },
         flags: ContactFlags {
@@ -957,7 +1024,7 @@ sql_impl!(MeetingRows, SqlTx {
                 let mut bad = None;
                 q.push_values(chunk.iter(), |mut b, m| {
                     let (uid, occ) = cal_key(&m.meeting).map_or((None, None), |(u, o)| (Some(u), Some(o)));
-                    let attendees = json(&m.meeting.attendees).unwrap_or_else(|e| {
+                    let attendees = attendees_json(&m.meeting.attendees).unwrap_or_else(|e| {
                         bad = Some(e);
                         String::new()
                     });
@@ -1015,7 +1082,7 @@ sql_impl!(MeetingRows, SqlTx {
             .bind(new.flags.customer_count)
             .bind(new.flags.internal_count)
             .bind(now())
-            .bind(json(&new.meeting.attendees)?)
+            .bind(attendees_json(&new.meeting.attendees)?)
             .execute(self.conn().await?)
             .await?;
         MeetingRows::delete_people(self, old).await?;
@@ -1102,5 +1169,56 @@ mod tests {
         for s in RequestState::ALL {
             assert_eq!(enum_str(&s), s.as_str());
         }
+    }
+
+    fn attendee(
+        email: &str,
+        person: Option<PersonId>,
+        response: ResponseStatus,
+        organizer: bool,
+    ) -> Attendee {
+        Attendee {
+            email: Email::parse(email).unwrap(),
+            person,
+            response,
+            organizer,
+        }
+    }
+
+    #[test]
+    fn attendees_are_stored_short_and_read_back_in_either_form() {
+        let ana = PersonId::new();
+        let list = vec![
+            attendee("cfo@acme.example", None, ResponseStatus::Accepted, false),
+            attendee(
+                "ana@ourco.example",
+                Some(ana),
+                ResponseStatus::Accepted,
+                true,
+            ),
+            attendee(
+                "raj@ourco.example",
+                Some(PersonId::new()),
+                ResponseStatus::Declined,
+                false,
+            ),
+            attendee("cto@acme.example", None, ResponseStatus::NeedsAction, false),
+        ];
+        let text = attendees_json(&list).unwrap();
+        assert!(
+            text.starts_with(r#"[{"e":"cfo@acme.example"},{"e":"ana@ourco.example","p":""#),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#""r":"declined""#) && text.contains(r#""o":true"#),
+            "{text}"
+        );
+        assert_eq!(attendees_from_json(&text).unwrap(), list);
+        // Rows written before keep the full form of the domain type.
+        let full = serde_json::to_string(&list).unwrap();
+        assert!(full.len() > text.len() * 3 / 2, "{full} against {text}");
+        assert_eq!(attendees_from_json(&full).unwrap(), list);
+        // An attendee without an address is not one.
+        assert!(attendees_from_json(r#"[{"p":null}]"#).is_err());
     }
 }
