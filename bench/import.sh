@@ -2,8 +2,8 @@
 # The import benchmark: `accord import calendar` end to end into a fresh
 # SQLite database, against Python's `icalendar` parsing the same file.
 #
-#   bench/import.sh                               # 1,000,000 and 100,000 events
-#   EVENTS=200000 SMALL=20000 bench/import.sh     # other sizes
+#   bench/import.sh                               # 100,000, 1,000,000 and 2,000,000 events
+#   EVENTS=200000 SMALL=20000 LARGE=400000 bench/import.sh   # other sizes
 #   ACCORD_BENCH_DIR=/somewhere bench/import.sh   # where files go (default /tmp/accord-import-bench)
 #
 # For each size it writes a synthetic organisation (people.csv and
@@ -18,13 +18,16 @@
 # Python's side.
 #
 # Targets: >= 100,000 events/s end to end; >= 20x the Python parse; peak
-# memory that does not grow with the file (the two sizes compared).
+# memory that does not grow with the file. Memory rises with the database
+# until SQLite's page caches are full (128 MiB for the writer), and is
+# flat from there: the two larger sizes are compared.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 WORK=${ACCORD_BENCH_DIR:-/tmp/accord-import-bench}
 EVENTS=${EVENTS:-1000000}
 SMALL=${SMALL:-100000}
+LARGE=${LARGE:-$((EVENTS * 2))}
 TODAY=$(date -u +%F)
 mkdir -p "$WORK"
 
@@ -48,7 +51,7 @@ peak_kb() {
 }
 
 declare -A RATE RSS SECS READ CONTACTS
-for n in "$SMALL" "$EVENTS"; do
+for n in "$SMALL" "$EVENTS" "$LARGE"; do
     dir="$WORK/$n"
     if [ ! -s "$dir/calendar.ics" ] || [ "$(cat "$dir/.date" 2>/dev/null)" != "$TODAY" ]; then
         "$GEN" "$dir" "$n" "$TODAY" >&2
@@ -125,25 +128,26 @@ echo "Python icalendar: parsing $EVENTS events (this takes a while)..." >&2
 read -r PY_EVENTS PY_SECS < "$WORK/python.txt"
 PY_RATE=$(python3 -c "print(round($PY_EVENTS / $PY_SECS))")
 
-python3 - "$SMALL" "$EVENTS" <<PY
-small, big = int("$SMALL"), int("$EVENTS")
-rate = {small: ${RATE[$SMALL]}, big: ${RATE[$EVENTS]}}
-secs = {small: ${SECS[$SMALL]}, big: ${SECS[$EVENTS]}}
-rss = {small: ${RSS[$SMALL]}, big: ${RSS[$EVENTS]}}
-read = {small: ${READ[$SMALL]}, big: ${READ[$EVENTS]}}
-contacts = {small: ${CONTACTS[$SMALL]}, big: ${CONTACTS[$EVENTS]}}
+python3 - <<PY
+small, big, large = int("$SMALL"), int("$EVENTS"), int("$LARGE")
+rate = {small: ${RATE[$SMALL]}, big: ${RATE[$EVENTS]}, large: ${RATE[$LARGE]}}
+secs = {small: ${SECS[$SMALL]}, big: ${SECS[$EVENTS]}, large: ${SECS[$LARGE]}}
+rss = {small: ${RSS[$SMALL]}, big: ${RSS[$EVENTS]}, large: ${RSS[$LARGE]}}
+read = {small: ${READ[$SMALL]}, big: ${READ[$EVENTS]}, large: ${READ[$LARGE]}}
+contacts = {small: ${CONTACTS[$SMALL]}, big: ${CONTACTS[$EVENTS]}, large: ${CONTACTS[$LARGE]}}
 py_rate, py_secs, py_events = $PY_RATE, $PY_SECS, $PY_EVENTS
 py_rss = int(open("$WORK/time-python.txt").read().split("Maximum resident set size (kbytes): ")[1].split()[0])
 print()
 print(f"{'':28}{'events':>10}{'contacts':>10}{'seconds':>9}{'events/s':>10}{'peak RSS':>10}")
-for n in (small, big):
+for n in (small, big, large):
     print(f"{'accord import calendar':28}{read[n]:>10}{contacts[n]:>10}{secs[n]:>9.2f}{rate[n]:>10}{rss[n] // 1024:>8} MB")
 print(f"{'python icalendar (parse)':28}{py_events:>10}{'':>10}{py_secs:>9.2f}{py_rate:>10}{py_rss // 1024:>8} MB")
 print()
 ratio = rate[big] / py_rate
-growth = rss[big] / rss[small]
+growth = rss[large] / rss[big]
 ok = lambda b: "met" if b else "MISSED"
 print(f"end to end, {big} events:  {rate[big]} events/s   (target >= 100000: {ok(rate[big] >= 100000)})")
 print(f"against Python's parse:     {ratio:.1f}x              (target >= 20x: {ok(ratio >= 20)})")
-print(f"peak memory, {big} vs {small} events: {rss[big] // 1024} MB vs {rss[small] // 1024} MB ({growth:.2f}x for {big / small:.0f}x the events)")
+print(f"peak memory, {large} vs {big} events: {rss[large] // 1024} MB vs {rss[big] // 1024} MB ({growth:.2f}x for {large / big:.0f}x the events; target flat, within 10 %: {ok(growth <= 1.1)})")
+print(f"  ({small} events: {rss[small] // 1024} MB, before the page caches are full)")
 PY
