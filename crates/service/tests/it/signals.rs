@@ -719,7 +719,7 @@ async fn act_opens_one_alert_for_the_leaders_and_a_review_ends_it(db: &TestDb) {
         .run_signals(as_of() + Duration::days(1))
         .await
         .unwrap();
-    assert!(!again.opened.iter().any(|id| *id == alert.id));
+    assert!(!again.opened.contains(&alert.id));
     let open: Vec<_> = w
         .service
         .alerts(

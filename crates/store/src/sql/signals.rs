@@ -576,7 +576,7 @@ mod tests {
             cal_modified: None,
         };
         let pms: HashSet<Uuid> = [pm.0].into();
-        let owned = vec![
+        let owned = [
             m(
                 1,
                 true,

@@ -615,7 +615,7 @@ async fn writers_that_go_away_half_way_leave_nobody_waiting(db: &TestDb) {
     for i in 0..WRITERS {
         let (store, org) = (store.clone(), org.clone());
         tasks.spawn(async move {
-            let (r, mut tx) = ask_audited(store.as_ref(), &org, i).await;
+            let (r, tx) = ask_audited(store.as_ref(), &org, i).await;
             // Every other caller gives up after a few hundred
             // microseconds, wherever its commit is by then.
             let said = if i % 2 == 0 {
@@ -1562,12 +1562,13 @@ async fn violations_name_the_account_and_who_of_every_kind(db: &TestDb) {
         .await
         .unwrap();
     assert_eq!(total, 4);
-    let got: Vec<(
+    type Row<'a> = (
         RecordKind,
         Option<AccountId>,
-        Option<&str>,
+        Option<&'a str>,
         Option<PersonId>,
-    )> = rows
+    );
+    let got: Vec<Row<'_>> = rows
         .iter()
         .map(|v| {
             (

@@ -9,7 +9,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use accord_domain::id::Email;
@@ -93,9 +93,9 @@ fn demo() -> &'static (PathBuf, Vec<DemoLogin>) {
 }
 
 /// One browser at a time: two cores do not run several Chromiums well.
-fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
-    static LOCK: Mutex<()> = Mutex::new(());
-    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+async fn one_at_a_time() -> tokio::sync::MutexGuard<'static, ()> {
+    static LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    LOCK.lock().await
 }
 
 /// The server on a copy of the demo, a chromedriver and a browser session.
@@ -201,7 +201,7 @@ where
     let Some(driver_path) = chromedriver() else {
         return;
     };
-    let _one = one_at_a_time();
+    let _one = one_at_a_time().await;
     let s = session(name, &driver_path).await;
     let driver = s.driver.clone();
     let outcome = tokio::spawn(flow(s)).await;
@@ -341,7 +341,7 @@ async fn a_pm_accepts_a_vision_briefing_request() {
 
         sign_in(&s, PM, "pm").await?;
         s.driver.goto(format!("{}/inbox", s.base)).await?;
-        s.driver.find(By::Css(&format!("a[href='/requests/{id}']"))).await?.click().await?;
+        s.driver.find(By::Css(format!("a[href='/requests/{id}']"))).await?.click().await?;
         let briefing = s.driver.find(By::Css("main")).await?.text().await?;
         assert!(briefing.contains("three-year vision"), "{briefing}");
         s.driver.find(By::Id("accept")).await?.click().await?;
