@@ -500,15 +500,11 @@ async fn newer_versions_replace_a_meeting_older_ones_do_not(db: &TestDb) {
 async fn a_first_import_inserts_and_the_next_compares(db: &TestDb) {
     let s = service(db).await;
     crm(&s, &[fixture("generic")]).await;
-    assert!(
-        !s.store()
-            .read()
-            .await
-            .unwrap()
-            .has_calendar_meetings()
-            .await
-            .unwrap()
-    );
+    let stored = async || {
+        let mut tx = s.store().read().await.unwrap();
+        tx.has_calendar_meetings().await.unwrap()
+    };
+    assert!(!stored().await);
     let dir = Scratch::new("first");
     // A weekly series whose RDATE repeats one of its own instances: each
     // occurrence is one meeting, even on the first import.
@@ -523,15 +519,7 @@ async fn a_first_import_inserts_and_the_next_compares(db: &TestDb) {
     assert_eq!(r.files[0].status, FileStatus::Imported, "{r:#?}");
     assert_eq!(counts(&r.files[0], "meeting"), (3, 0, 0, 0, 0));
     assert_eq!(r.files[0].calendar.as_ref().unwrap().customer_contacts, 3);
-    assert!(
-        s.store()
-            .read()
-            .await
-            .unwrap()
-            .has_calendar_meetings()
-            .await
-            .unwrap()
-    );
+    assert!(stored().await);
     let snap = snapshot(&s).await;
     let r = calendar(&s, std::slice::from_ref(&path), march()).await;
     assert_eq!(counts(&r.files[0], "meeting"), (0, 0, 3, 0, 0), "{r:#?}");
