@@ -913,8 +913,8 @@ async fn a_failure_half_way_through_a_file_leaves_nothing_behind(db: &TestDb) {
     assert!(e.message.contains("nothing of it was stored"), "{e}");
     assert_eq!(snapshot(&s).await, before);
 
-    // A calendar whose second batch of contacts fails: the first batch,
-    // already written, is rolled back too.
+    // A calendar whose contacts fail part-way through being written: those
+    // written before are rolled back too.
     assert_eq!(
         crm(&s, &[fixture("generic/accounts.csv")]).await.imported(),
         1
