@@ -98,7 +98,6 @@ struct AttendeeIn {
     organizer: bool,
 }
 
-#[allow(clippy::trivially_copy_pass_by_ref)] // serde passes a reference
 fn is_accepted(r: &ResponseStatus) -> bool {
     *r == ResponseStatus::Accepted
 }

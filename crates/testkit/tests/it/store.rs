@@ -876,6 +876,34 @@ async fn calendar_meetings_upsert_by_natural_key(db: &TestDb) {
     );
 }
 
+/// Meetings keep their attendees in a short form; rows a database holds
+/// from before, in the full form, read back the same.
+async fn attendees_read_back_in_the_short_and_the_full_form(db: &TestDb) {
+    let org = seeded(db).await;
+    let store = db.store();
+    let mut m = calendar_meeting(&org, "evt-form@google.com", 1, "QBR");
+    m.meeting.attendees.push(Attendee {
+        email: email("cto@acme.com"),
+        person: None,
+        response: ResponseStatus::Declined,
+        organizer: false,
+    });
+    let mut tx = store.write().await.unwrap();
+    let (id, _) = tx.upsert_calendar_meeting(&m).await.unwrap();
+    tx.commit().await.unwrap();
+    let short = store.read().await.unwrap().get_meeting(id).await.unwrap();
+    let mut expected = m.meeting.attendees.clone();
+    expected.sort_by(|a, b| a.email.cmp(&b.email));
+    assert_eq!(short.meeting.attendees, expected);
+
+    let full = serde_json::to_string(&expected).unwrap();
+    assert!(full.contains("\"organizer\":false"), "{full}");
+    db.execute(&format!("UPDATE meetings SET attendees = '{full}'"))
+        .await;
+    let read = store.read().await.unwrap().get_meeting(id).await.unwrap();
+    assert_eq!(read, short);
+}
+
 /// Whether a calendar import is the first: no calendar meeting stored (a
 /// logged one does not count), none withdrawn, nothing rolled back.
 async fn has_calendar_meetings_until_none_was_ever_stored(db: &TestDb) {
@@ -2546,6 +2574,7 @@ async fn a_single_read_needs_no_transaction(db: &TestDb) {
 on_both_engines!(
     migrations_are_idempotent,
     has_calendar_meetings_until_none_was_ever_stored,
+    attendees_read_back_in_the_short_and_the_full_form,
     a_single_read_needs_no_transaction,
     deferred_writes_are_read_back_or_undone,
     an_abandoned_write_does_not_lock_out_other_processes,
