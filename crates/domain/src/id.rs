@@ -180,7 +180,13 @@ impl Email {
     pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
         let trimmed = raw.trim();
         let trimmed = strip_prefix_ignore_case(trimmed, "mailto:").unwrap_or(trimmed);
-        let lower = trimmed.to_lowercase();
+        // Calendars hand over millions of addresses, nearly all ASCII: that
+        // case is lower-cased byte for byte.
+        let lower = if trimmed.is_ascii() {
+            trimmed.to_ascii_lowercase()
+        } else {
+            trimmed.to_lowercase()
+        };
         if lower.is_empty() {
             return Err(InvalidValue::new("email", raw, "it is empty"));
         }
@@ -204,9 +210,15 @@ impl Email {
                 "it needs exactly one '@' after a name",
             ));
         }
-        Domain::parse(domain).map_err(|_| {
-            InvalidValue::new("email", raw, "the part after '@' is not a domain name")
-        })?;
+        // A host name as it stands: unlike an account's domain, an address
+        // is not a URL to be reduced to its host.
+        if host_fault(domain.trim_end_matches('.')).is_some() {
+            return Err(InvalidValue::new(
+                "email",
+                raw,
+                "the part after '@' is not a domain name",
+            ));
+        }
         Ok(Self(lower))
     }
 
@@ -225,6 +237,36 @@ fn strip_prefix_ignore_case<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
     let head = s.get(..prefix.len())?;
     head.eq_ignore_ascii_case(prefix)
         .then(|| &s[prefix.len()..])
+}
+
+/// What is wrong with a lower-case host name (`acme.com`), if anything:
+/// dot-separated labels of letters, digits, `-` and `_`, none empty, none
+/// starting or ending with `-`, at least two of them.
+fn host_fault(s: &str) -> Option<&'static str> {
+    if s.is_empty() {
+        return Some("it is empty");
+    }
+    if s.len() > 253 {
+        return Some("it is longer than 253 characters");
+    }
+    if !s.contains('.') {
+        return Some("it needs at least one dot");
+    }
+    for label in s.split('.') {
+        if label.is_empty() || label.len() > 63 {
+            return Some("it has an empty or overlong label");
+        }
+        if label.starts_with('-') || label.ends_with('-') {
+            return Some("a label starts or ends with '-'");
+        }
+        if !label
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '-' || c == '_')
+        {
+            return Some("it has a character not allowed in a domain");
+        }
+    }
+    None
 }
 
 /// A lower-cased DNS domain name, such as an account's `acme.com`.
@@ -250,50 +292,10 @@ impl Domain {
         }
         let s = s.trim_end_matches('.');
         let s = s.strip_prefix("www.").unwrap_or(s);
-        if s.is_empty() {
-            return Err(InvalidValue::new("domain", raw, "it is empty"));
+        match host_fault(s) {
+            Some(why) => Err(InvalidValue::new("domain", raw, why)),
+            None => Ok(Self(s.to_owned())),
         }
-        if s.len() > 253 {
-            return Err(InvalidValue::new(
-                "domain",
-                raw,
-                "it is longer than 253 characters",
-            ));
-        }
-        if !s.contains('.') {
-            return Err(InvalidValue::new(
-                "domain",
-                raw,
-                "it needs at least one dot",
-            ));
-        }
-        for label in s.split('.') {
-            if label.is_empty() || label.len() > 63 {
-                return Err(InvalidValue::new(
-                    "domain",
-                    raw,
-                    "it has an empty or overlong label",
-                ));
-            }
-            if label.starts_with('-') || label.ends_with('-') {
-                return Err(InvalidValue::new(
-                    "domain",
-                    raw,
-                    "a label starts or ends with '-'",
-                ));
-            }
-            if !label
-                .chars()
-                .all(|c| c.is_alphanumeric() || c == '-' || c == '_')
-            {
-                return Err(InvalidValue::new(
-                    "domain",
-                    raw,
-                    "it has a character not allowed in a domain",
-                ));
-            }
-        }
-        Ok(Self(s.to_owned()))
     }
 
     /// The domain, lower case.
@@ -485,6 +487,9 @@ mod tests {
         let e = Email::parse("  MAILTO:Ana.Lopez@Example.COM ").unwrap();
         assert_eq!(e.as_str(), "ana.lopez@example.com");
         assert_eq!(e.domain(), "example.com");
+        // Beyond ASCII, lower case is Unicode's.
+        let e = Email::parse("mailto:ÅSA.Öberg@Example.SE").unwrap();
+        assert_eq!(e.as_str(), "åsa.öberg@example.se");
     }
 
     #[test]
@@ -497,6 +502,10 @@ mod tests {
             "ana@localhost",
             "a b@x.com",
             "a@b@c.com",
+            // An address's host is not a URL to be cut down to its host.
+            "ana@acme.com/about",
+            "ana@acme.com:25",
+            "ana@https://acme.com",
         ] {
             let err = Email::parse(bad).unwrap_err();
             assert_eq!(err.what, "email", "{bad}");
