@@ -69,15 +69,20 @@ impl<R: BufRead> Lines<R> {
         let line = self.ahead_line;
         let offset = self.ahead_offset;
         std::mem::swap(&mut self.raw, &mut self.ahead);
-        self.text.clear();
-        self.text.extend_from_slice(trim_eol(&self.raw));
         let mut next_line = line + 1;
         let mut next_offset = offset + self.raw.len() as u64;
+        // Most lines are not folded: their text is the physical line, and
+        // is only copied for the lines that are.
+        let mut folded = false;
         loop {
             self.read_ahead()?;
-            let folded = self.ahead_ok && matches!(self.ahead.first(), Some(b' ' | b'\t'));
-            if !folded {
+            if !(self.ahead_ok && matches!(self.ahead.first(), Some(b' ' | b'\t'))) {
                 break;
+            }
+            if !folded {
+                folded = true;
+                self.text.clear();
+                self.text.extend_from_slice(trim_eol(&self.raw));
             }
             // A continuation: its first character (the fold's space) goes.
             self.text
@@ -91,7 +96,11 @@ impl<R: BufRead> Lines<R> {
         Ok(Some(ContentLine {
             line,
             offset,
-            text: &self.text,
+            text: if folded {
+                &self.text
+            } else {
+                trim_eol(&self.raw)
+            },
             raw: &self.raw,
         }))
     }

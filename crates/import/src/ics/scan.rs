@@ -58,7 +58,8 @@ fn is_meeting_property(name: &[u8]) -> bool {
 
 /// The parameters of ORGANIZER and ATTENDEE an occurrence uses: the
 /// answer, rooms and resources (left out), and RFC 7986's address for
-/// attendees named by URN.
+/// attendees named by URN. `CUTYPE=INDIVIDUAL`, the default, goes too:
+/// Google writes it on every attendee.
 const ADDRESS_PARAMETERS: &[&[u8]] = &[b"PARTSTAT", b"CUTYPE", b"EMAIL"];
 
 /// Appends a content line kept for `Keep::Meeting`, as calcard reads it
@@ -94,6 +95,7 @@ fn slim_address(out: &mut Vec<u8>, name_len: usize, text: &[u8]) -> bool {
                     if ADDRESS_PARAMETERS
                         .iter()
                         .any(|k| name.eq_ignore_ascii_case(k))
+                        && !p[1..].eq_ignore_ascii_case(b"CUTYPE=INDIVIDUAL")
                     {
                         out.extend_from_slice(p);
                     }
@@ -456,7 +458,7 @@ mod tests {
 
     #[test]
     fn addresses_keep_only_what_occurrences_use() {
-        let text = "BEGIN:VEVENT\r\nATTENDEE;CUTYPE=INDIVIDUAL;ROLE=REQ-PARTICIPANT;PARTSTAT=DECLINED;CN=\"Patel; Raj: sales\";X-NUM-GUESTS=0:mailto:raj@x.com\r\nORGANIZER;CN=Ana:mailto:ana@x.com\r\nattendee;email=b@x.com;RSVP=TRUE:urn:uuid:1\r\nATTENDEE;CN=Lo\r\n ng Name;PARTSTAT=ACCEPTED:mailto:l@x.com\r\nATTENDEE;CN=\"broken\r\nEND:VEVENT\r\n";
+        let text = "BEGIN:VEVENT\r\nATTENDEE;CUTYPE=INDIVIDUAL;ROLE=REQ-PARTICIPANT;PARTSTAT=DECLINED;CN=\"Patel; Raj: sales\";X-NUM-GUESTS=0:mailto:raj@x.com\r\nATTENDEE;CN=Room 4;CUTYPE=ROOM:mailto:r4@x.com\r\nORGANIZER;CN=Ana:mailto:ana@x.com\r\nattendee;email=b@x.com;RSVP=TRUE:urn:uuid:1\r\nATTENDEE;CN=Lo\r\n ng Name;PARTSTAT=ACCEPTED:mailto:l@x.com\r\nATTENDEE;CN=\"broken\r\nEND:VEVENT\r\n";
         let mut raw = Vec::new();
         scan(
             Path::new("t.ics"),
@@ -472,7 +474,7 @@ mod tests {
         .unwrap();
         assert_eq!(
             String::from_utf8(raw).unwrap(),
-            "BEGIN:VEVENT\r\nATTENDEE;CUTYPE=INDIVIDUAL;PARTSTAT=DECLINED:mailto:raj@x.com\r\nORGANIZER:mailto:ana@x.com\r\nattendee;email=b@x.com:urn:uuid:1\r\nATTENDEE;PARTSTAT=ACCEPTED:mailto:l@x.com\r\nATTENDEE;CN=\"broken\r\nEND:VEVENT\r\n"
+            "BEGIN:VEVENT\r\nATTENDEE;PARTSTAT=DECLINED:mailto:raj@x.com\r\nATTENDEE;CUTYPE=ROOM:mailto:r4@x.com\r\nORGANIZER:mailto:ana@x.com\r\nattendee;email=b@x.com:urn:uuid:1\r\nATTENDEE;PARTSTAT=ACCEPTED:mailto:l@x.com\r\nATTENDEE;CN=\"broken\r\nEND:VEVENT\r\n"
         );
     }
 
