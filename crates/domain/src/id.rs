@@ -510,6 +510,11 @@ mod tests {
             let err = Email::parse(bad).unwrap_err();
             assert_eq!(err.what, "email", "{bad}");
         }
+        assert_eq!(
+            Email::parse("ana@acme.com/about").unwrap_err().why,
+            "the part after '@' is not a domain name"
+        );
+        {}
     }
 
     #[test]

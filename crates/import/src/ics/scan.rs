@@ -58,9 +58,12 @@ fn is_meeting_property(name: &[u8]) -> bool {
 
 /// The parameters of ORGANIZER and ATTENDEE an occurrence uses: the
 /// answer, rooms and resources (left out), and RFC 7986's address for
-/// attendees named by URN. `CUTYPE=INDIVIDUAL`, the default, goes too:
-/// Google writes it on every attendee.
+/// attendees named by URN.
 const ADDRESS_PARAMETERS: &[&[u8]] = &[b"PARTSTAT", b"CUTYPE", b"EMAIL"];
+
+/// Of those, the values that say what leaving them out says: RFC 5545's
+/// default, which Google writes on every attendee.
+const DEFAULT_PARAMETERS: &[&[u8]] = &[b"CUTYPE=INDIVIDUAL"];
 
 /// Appends a content line kept for `Keep::Meeting`, as calcard reads it
 /// fastest: unfolded, and for ORGANIZER and ATTENDEE without the
@@ -95,7 +98,9 @@ fn slim_address(out: &mut Vec<u8>, name_len: usize, text: &[u8]) -> bool {
                     if ADDRESS_PARAMETERS
                         .iter()
                         .any(|k| name.eq_ignore_ascii_case(k))
-                        && !p[1..].eq_ignore_ascii_case(b"CUTYPE=INDIVIDUAL")
+                        && !DEFAULT_PARAMETERS
+                            .iter()
+                            .any(|d| p.get(1..).unwrap_or_default().eq_ignore_ascii_case(d))
                     {
                         out.extend_from_slice(p);
                     }
