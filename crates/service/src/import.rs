@@ -89,8 +89,13 @@ const EXAMPLES: usize = 3;
 /// many at a time.
 const BATCH: usize = 2048;
 
-/// Batches the reader may run ahead of the database.
-const BATCHES_AHEAD: usize = 4;
+/// Batches the reader may run ahead of the database: a whole store batch
+/// and a few more, so that the reader fills the next store batch while the
+/// database writes the current one. With only 4 (8,192 contacts against a
+/// store batch of 32,768) the two took turns, each idle while the other
+/// worked: an import of 1,000,000 events took 14.4 s (median of 4) against
+/// 14.0 s, for some 25 MB more at its peak.
+const BATCHES_AHEAD: usize = STORE_BATCH / BATCH + 4;
 
 /// Contacts stored at once, sorted (see `calendar_file`): about 32 MB of
 /// meetings. The more contacts a batch holds, the more of them land on
