@@ -5,7 +5,7 @@
 //! exists because calcard only takes a whole text at once, and the reader
 //! must cut a file of a million events into one component at a time.
 
-use std::io::{self, BufRead};
+use std::io::{self, Read};
 
 /// One content line: a physical line and its continuation lines.
 #[derive(Debug)]
@@ -20,88 +20,134 @@ pub(crate) struct ContentLine<'a> {
     pub(crate) raw: &'a [u8],
 }
 
-/// Reads content lines from a buffered reader.
+/// Bytes read from the file at a time. A longer line grows the buffer.
+const CHUNK: usize = 1 << 16;
+
+/// Reads content lines from a file through a buffer of its own, and hands
+/// them out as slices of it: a line is not copied on its way (a calendar
+/// of a million events has some 25 million of them, read twice).
 pub(crate) struct Lines<R> {
     reader: R,
-    /// The physical line read ahead (to see whether it continues the
-    /// current one), with its number and offset.
-    ahead: Vec<u8>,
-    ahead_ok: bool,
-    ahead_line: usize,
-    ahead_offset: u64,
+    buf: Vec<u8>,
+    /// The bytes of `buf` not handed out yet: `buf[start..end]`.
+    start: usize,
+    end: usize,
+    eof: bool,
+    /// Number and offset of the next line.
+    line: usize,
+    offset: u64,
+    /// The unfolded text of a folded line.
     text: Vec<u8>,
-    raw: Vec<u8>,
-    started: bool,
 }
 
-impl<R: BufRead> Lines<R> {
+impl<R: Read> Lines<R> {
     /// Reads from the start of a file (`offset` 0, line 1), or from the
     /// start of a component found earlier.
     pub(crate) fn new(reader: R, first_line: usize, offset: u64) -> Self {
         Self {
             reader,
-            ahead: Vec::with_capacity(256),
-            ahead_ok: false,
-            ahead_line: first_line,
-            ahead_offset: offset,
-            text: Vec::with_capacity(256),
-            raw: Vec::with_capacity(256),
-            started: false,
+            buf: vec![0; CHUNK],
+            start: 0,
+            end: 0,
+            eof: false,
+            line: first_line,
+            offset,
+            text: Vec::new(),
         }
     }
 
-    fn read_ahead(&mut self) -> io::Result<()> {
-        self.ahead.clear();
-        let n = self.reader.read_until(b'\n', &mut self.ahead)?;
-        self.ahead_ok = n > 0;
-        Ok(())
+    /// Reads more of the file after the bytes not handed out yet (moved to
+    /// the front of the buffer); false at the end of the file.
+    fn fill(&mut self) -> io::Result<bool> {
+        if self.eof {
+            return Ok(false);
+        }
+        if self.start > 0 {
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+        }
+        if self.end == self.buf.len() {
+            self.buf.resize(self.buf.len() * 2, 0);
+        }
+        loop {
+            match self.reader.read(&mut self.buf[self.end..]) {
+                Ok(0) => {
+                    self.eof = true;
+                    return Ok(false);
+                }
+                Ok(n) => {
+                    self.end += n;
+                    return Ok(true);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// The byte `at` bytes past the next line's start, if the file has it.
+    fn peek(&mut self, at: usize) -> io::Result<Option<u8>> {
+        while self.start + at >= self.end {
+            if !self.fill()? {
+                return Ok(None);
+            }
+        }
+        Ok(Some(self.buf[self.start + at]))
+    }
+
+    /// Where the physical line that begins `from` bytes past the next
+    /// line's start ends (after its `\n`, or at the end of the file), as
+    /// an offset from that start.
+    fn line_end(&mut self, from: usize) -> io::Result<usize> {
+        let mut searched = from;
+        loop {
+            if let Some(i) = memchr::memchr(b'\n', &self.buf[self.start + searched..self.end]) {
+                return Ok(searched + i + 1);
+            }
+            searched = self.end - self.start;
+            if !self.fill()? {
+                return Ok(searched);
+            }
+        }
     }
 
     /// The next content line, or `None` at the end.
     pub(crate) fn next_line(&mut self) -> io::Result<Option<ContentLine<'_>>> {
-        if !self.started {
-            self.started = true;
-            self.read_ahead()?;
-        }
-        if !self.ahead_ok {
+        if self.peek(0)?.is_none() {
             return Ok(None);
         }
-        let line = self.ahead_line;
-        let offset = self.ahead_offset;
-        std::mem::swap(&mut self.raw, &mut self.ahead);
-        let mut next_line = line + 1;
-        let mut next_offset = offset + self.raw.len() as u64;
+        // Offsets from the line's start: reading more moves the buffer.
+        let first = self.line_end(0)?;
+        let mut len = first;
+        let mut physical = 1;
         // Most lines are not folded: their text is the physical line, and
         // is only copied for the lines that are.
         let mut folded = false;
-        loop {
-            self.read_ahead()?;
-            if !(self.ahead_ok && matches!(self.ahead.first(), Some(b' ' | b'\t'))) {
-                break;
-            }
+        while matches!(self.peek(len)?, Some(b' ' | b'\t')) {
+            let end = self.line_end(len)?;
             if !folded {
                 folded = true;
                 self.text.clear();
-                self.text.extend_from_slice(trim_eol(&self.raw));
+                self.text
+                    .extend_from_slice(trim_eol(&self.buf[self.start..self.start + first]));
             }
             // A continuation: its first character (the fold's space) goes.
             self.text
-                .extend_from_slice(trim_eol(self.ahead.get(1..).unwrap_or(&[])));
-            self.raw.extend_from_slice(&self.ahead);
-            next_line += 1;
-            next_offset += self.ahead.len() as u64;
+                .extend_from_slice(trim_eol(&self.buf[self.start + len + 1..self.start + end]));
+            len = end;
+            physical += 1;
         }
-        self.ahead_line = next_line;
-        self.ahead_offset = next_offset;
+        let (line, offset, at) = (self.line, self.offset, self.start);
+        self.start += len;
+        self.line += physical;
+        self.offset += len as u64;
+        let raw = &self.buf[at..at + len];
         Ok(Some(ContentLine {
             line,
             offset,
-            text: if folded {
-                &self.text
-            } else {
-                trim_eol(&self.raw)
-            },
-            raw: &self.raw,
+            text: if folded { &self.text } else { trim_eol(raw) },
+            raw,
         }))
     }
 }
@@ -163,6 +209,76 @@ mod tests {
         assert_eq!(got[1].2, b"SUMMARY:a long oneand more".to_vec());
         assert_eq!(got[2].0, 5);
         assert_eq!(got.len(), 3);
+    }
+
+    /// Hands out at most a few bytes a read, so that lines, their
+    /// terminators and their folds end up cut across reads.
+    struct Trickle<'a> {
+        data: &'a [u8],
+        step: usize,
+    }
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            self.step = self.step % 7 + 1;
+            let n = self.step.min(out.len()).min(self.data.len());
+            out[..n].copy_from_slice(&self.data[..n]);
+            self.data = &self.data[n..];
+            Ok(n)
+        }
+    }
+
+    fn trickle(data: &[u8]) -> Trickle<'_> {
+        Trickle { data, step: 0 }
+    }
+
+    /// What the lines of `input` are, worked out the plain way: split
+    /// after each `\n`, continuations joined to the line before.
+    fn reference(input: &[u8]) -> Vec<(usize, u64, Vec<u8>, Vec<u8>)> {
+        let mut out: Vec<(usize, u64, Vec<u8>, Vec<u8>)> = Vec::new();
+        let (mut line, mut offset) = (1, 0u64);
+        for physical in input.split_inclusive(|b| *b == b'\n') {
+            match out.last_mut() {
+                Some(last) if matches!(physical.first(), Some(b' ' | b'\t')) => {
+                    last.2.extend_from_slice(trim_eol(&physical[1..]));
+                    last.3.extend_from_slice(physical);
+                }
+                _ => out.push((line, offset, trim_eol(physical).to_vec(), physical.to_vec())),
+            }
+            line += 1;
+            offset += physical.len() as u64;
+        }
+        out
+    }
+
+    fn read_all(reader: impl Read) -> Vec<(usize, u64, Vec<u8>, Vec<u8>)> {
+        let mut lines = Lines::new(reader, 1, 0);
+        let mut got = Vec::new();
+        while let Some(l) = lines.next_line().unwrap() {
+            got.push((l.line, l.offset, l.text.to_vec(), l.raw.to_vec()));
+        }
+        got
+    }
+
+    #[test]
+    fn lines_cut_across_reads_and_longer_than_the_buffer() {
+        let long = "x".repeat(CHUNK * 2 + 17);
+        let input = format!(
+            "BEGIN:VCALENDAR\r\nSUMMARY:a\r\n b\r\n\r\n c\nDESCRIPTION:{long}\r\n  {long}\r\n\t\r\nX:1\n\nEND:VCALENDAR"
+        );
+        let input = input.as_bytes();
+        let expected = reference(input);
+        assert_eq!(expected.len(), 7, "{expected:?}");
+        assert_eq!(expected[1].2, b"SUMMARY:ab");
+        assert_eq!(
+            expected[3].2.len(),
+            "DESCRIPTION:".len() + 2 * long.len() + 1
+        );
+        assert_eq!(read_all(input), expected);
+        assert_eq!(read_all(trickle(input)), expected);
+        // No line at all, and a file of one unterminated line.
+        assert!(read_all(&b""[..]).is_empty());
+        assert_eq!(read_all(trickle(b"X:1")), reference(b"X:1"));
     }
 
     #[test]

@@ -64,7 +64,7 @@ mod work;
 
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
-use std::io::{BufRead, BufReader, Cursor, Read, Seek, SeekFrom};
+use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use accord_domain::id::Email;
@@ -218,10 +218,11 @@ enum Source<'a> {
 }
 
 impl Source<'_> {
-    fn reader(&self) -> std::io::Result<Box<dyn BufRead + '_>> {
+    /// Unbuffered: the line reader has a buffer of its own.
+    fn reader(&self) -> std::io::Result<Box<dyn Read + '_>> {
         Ok(match self {
-            Source::File(path) => Box::new(BufReader::with_capacity(1 << 16, File::open(path)?)),
-            Source::Memory(bytes) => Box::new(Cursor::new(bytes.as_slice())),
+            Source::File(path) => Box::new(File::open(path)?),
+            Source::Memory(bytes) => Box::new(bytes.as_slice()),
         })
     }
 

@@ -5,7 +5,7 @@
 //! component at a time.
 
 use std::borrow::Cow;
-use std::io::BufRead;
+use std::io::Read;
 use std::path::Path;
 
 use super::lines::{Lines, name_of, split};
@@ -149,7 +149,7 @@ pub(crate) enum Item<'a> {
 /// Walks a whole file; `keep` says how much text to keep of which
 /// component kinds. Structural faults (not iCalendar, an END that closes the
 /// wrong BEGIN, a truncated file) are `FileError`s.
-pub(crate) fn scan<R: BufRead>(
+pub(crate) fn scan<R: Read>(
     path: &Path,
     reader: R,
     keep: &dyn Fn(&[u8]) -> Keep,
