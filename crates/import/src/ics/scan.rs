@@ -32,28 +32,34 @@ pub(crate) enum Keep {
     Meeting,
 }
 
-/// The properties `Keep::Meeting` keeps.
-const MEETING_PROPERTIES: &[&[u8]] = &[
-    b"UID",
-    b"DTSTART",
-    b"DTEND",
-    b"DURATION",
-    b"RRULE",
-    b"RDATE",
-    b"EXDATE",
-    b"RECURRENCE-ID",
-    b"SEQUENCE",
-    b"LAST-MODIFIED",
-    b"STATUS",
-    b"SUMMARY",
-    b"ORGANIZER",
-    b"ATTENDEE",
-];
-
+/// The properties `Keep::Meeting` keeps. Asked of every line of every
+/// event: the name is upper-cased on the stack and matched once, instead
+/// of compared without case to each name in turn.
 fn is_meeting_property(name: &[u8]) -> bool {
-    MEETING_PROPERTIES
-        .iter()
-        .any(|m| name.eq_ignore_ascii_case(m))
+    let mut buf = [0u8; 16];
+    let Some(upper) = buf.get_mut(..name.len()) else {
+        return false;
+    };
+    for (u, b) in upper.iter_mut().zip(name) {
+        *u = b.to_ascii_uppercase();
+    }
+    matches!(
+        &*upper,
+        b"UID"
+            | b"DTSTART"
+            | b"DTEND"
+            | b"DURATION"
+            | b"RRULE"
+            | b"RDATE"
+            | b"EXDATE"
+            | b"RECURRENCE-ID"
+            | b"SEQUENCE"
+            | b"LAST-MODIFIED"
+            | b"STATUS"
+            | b"SUMMARY"
+            | b"ORGANIZER"
+            | b"ATTENDEE"
+    )
 }
 
 /// The parameters of ORGANIZER and ATTENDEE an occurrence uses: the
@@ -407,6 +413,29 @@ mod tests {
             },
         )?;
         Ok(out)
+    }
+
+    #[test]
+    fn meeting_properties_by_name_whatever_the_case() {
+        for name in [
+            "UID",
+            "summary",
+            "Attendee",
+            "recurrence-id",
+            "Last-Modified",
+        ] {
+            assert!(is_meeting_property(name.as_bytes()), "{name}");
+        }
+        for name in [
+            "",
+            "X-SUMMARY",
+            "SUMMARYX",
+            "DESCRIPTION",
+            "DTSTAMP",
+            "VERY-LONG-PROPERTY-NAME-X",
+        ] {
+            assert!(!is_meeting_property(name.as_bytes()), "{name}");
+        }
     }
 
     #[test]
