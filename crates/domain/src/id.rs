@@ -514,7 +514,6 @@ mod tests {
             Email::parse("ana@acme.com/about").unwrap_err().why,
             "the part after '@' is not a domain name"
         );
-        {}
     }
 
     #[test]

@@ -36,6 +36,7 @@ pub(crate) enum Keep {
 /// event: the name is upper-cased on the stack and matched once, instead
 /// of compared without case to each name in turn.
 fn is_meeting_property(name: &[u8]) -> bool {
+    // Room for the longest name kept (13 bytes); a longer one is not kept.
     let mut buf = [0u8; 16];
     let Some(upper) = buf.get_mut(..name.len()) else {
         return false;
@@ -98,15 +99,17 @@ fn slim_address(out: &mut Vec<u8>, name_len: usize, text: &[u8]) -> bool {
             b'"' => quoted = !quoted,
             b';' | b':' if !quoted => {
                 if i > param {
+                    // With its `;`, which is written back; without it, compared.
                     let p = &text[param..i];
-                    let name = p.get(1..).unwrap_or_default();
-                    let name = &name[..name.iter().position(|c| *c == b'=').unwrap_or(name.len())];
+                    let whole = p.get(1..).unwrap_or_default();
+                    let name =
+                        &whole[..whole.iter().position(|c| *c == b'=').unwrap_or(whole.len())];
                     if ADDRESS_PARAMETERS
                         .iter()
                         .any(|k| name.eq_ignore_ascii_case(k))
                         && !DEFAULT_PARAMETERS
                             .iter()
-                            .any(|d| p.get(1..).unwrap_or_default().eq_ignore_ascii_case(d))
+                            .any(|d| whole.eq_ignore_ascii_case(d))
                     {
                         out.extend_from_slice(p);
                     }
