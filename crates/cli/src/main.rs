@@ -134,10 +134,22 @@ fn main() -> ExitCode {
     }
 }
 
-/// Structured logs on stderr: `info` for the server, warnings only for
-/// one-shot commands (whose output is their result). `RUST_LOG` wins.
+/// The log filter when `RUST_LOG` is not set: the configured one for the
+/// server, warnings only for one-shot commands (whose output is their
+/// result). Their slow statements are not among those warnings: sqlx warns
+/// of any statement over a second, and the commit of a large import takes
+/// longer by nature (a server's slow statements are still reported).
+fn default_log_filter(cfg: &config::Config, server: bool) -> &str {
+    if server {
+        cfg.log.as_str()
+    } else {
+        "warn,sqlx::query=error"
+    }
+}
+
+/// Structured logs on stderr (see `default_log_filter`). `RUST_LOG` wins.
 fn init_logging(cfg: &config::Config, server: bool) {
-    let default = if server { cfg.log.as_str() } else { "warn" };
+    let default = default_log_filter(cfg, server);
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .or_else(|_| tracing_subscriber::EnvFilter::try_new(default))
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
@@ -156,4 +168,31 @@ fn block_on<F: std::future::Future<Output = anyhow::Result<ExitCode>>>(
         .enable_all()
         .build()?
         .block_on(f)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Whether a filter lets a warning from `target` through.
+    fn warns(filter: &str, target: &str) -> bool {
+        let subscriber = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+            .with_writer(std::io::sink)
+            .finish();
+        tracing::subscriber::with_default(subscriber, || match target {
+            "sqlx::query" => tracing::enabled!(target: "sqlx::query", tracing::Level::WARN),
+            _ => tracing::enabled!(target: "accord_service", tracing::Level::WARN),
+        })
+    }
+
+    #[test]
+    fn one_shot_commands_keep_warnings_but_not_slow_statements() {
+        let cfg = config::Config::load(None, config::Overrides::default()).unwrap();
+        let command = default_log_filter(&cfg, false);
+        assert!(warns(command, "accord_service"));
+        assert!(!warns(command, "sqlx::query"));
+        // The server reports its slow statements.
+        assert!(warns(default_log_filter(&cfg, true), "sqlx::query"));
+    }
 }
