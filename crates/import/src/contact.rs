@@ -12,13 +12,16 @@
 //! lowest `AccountId`, so that the same meeting always lands on the same
 //! account.
 
-use std::collections::HashMap;
-
 use accord_domain::id::{AccountId, Domain, Email, PersonId};
 use accord_domain::meeting::Attendee;
 use accord_domain::people::Role;
 
 use crate::ics::Occurrence;
+
+/// Looked up for every attendee of every occurrence: foldhash, several
+/// times faster than std's SipHash on short keys (1.2 % of a calendar
+/// import's CPU time went to SipHash here), and still seeded at random.
+type HashMap<K, V> = foldhash::HashMap<K, V>;
 
 /// The organisation's people by email, and the accounts by domain.
 #[derive(Clone, Debug, Default)]
