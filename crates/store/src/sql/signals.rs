@@ -11,7 +11,7 @@ use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
 use sqlx::QueryBuilder;
 use uuid::Uuid;
 
-use super::{RowExt, SqlTx, parse_enum, sql_impl};
+use super::{RowExt, SqlTx, parse_enum, pipelined, shaped_chunks, sql_impl};
 use crate::Result;
 use crate::model::{DecisionRecord, StoredMeeting};
 use crate::ops::SignalOps;
@@ -347,56 +347,92 @@ where
         .map(|r| r.uuid("id"))
         .collect::<Result<_>>()?;
     let (contacts, days) = contact_deltas(ms, &pms, sign);
-    let contacts: Vec<_> = contacts.into_iter().collect();
-    for chunk in contacts.chunks(2000) {
-        let mut q = QueryBuilder::<DB>::new(
-            "INSERT INTO contact_days (day, pm_id, owner_id, contacts, owner_present, with_insight) ",
-        );
-        q.push_values(chunk.iter(), |mut b, ((day, pm, owner), (n, present))| {
-            b.push_bind(*day)
-                .push_bind(*pm)
-                .push_bind(*owner)
-                .push_bind(*n)
-                .push_bind(*present)
-                .push_bind(0i64);
-        });
-        q.push(" ON CONFLICT (day, pm_id, owner_id) DO UPDATE SET contacts = contact_days.contacts + excluded.contacts, owner_present = contact_days.owner_present + excluded.owner_present");
-        q.build().execute(&mut *tx.tx).await?;
-    }
     let mut months: BTreeMap<(NaiveDate, Uuid, Uuid), (i64, i64)> = BTreeMap::new();
     for ((day, pm, owner), (n, present)) in &contacts {
         let e = months.entry((month_of(*day), *pm, *owner)).or_default();
         e.0 += n;
         e.1 += present;
     }
+    let contacts: Vec<_> = contacts.into_iter().collect();
     let months: Vec<_> = months.into_iter().collect();
-    for chunk in months.chunks(2000) {
-        let mut q = QueryBuilder::<DB>::new(
-            "INSERT INTO contact_months (month, pm_id, owner_id, contacts, owner_present, with_insight) ",
-        );
-        q.push_values(chunk.iter(), |mut b, ((month, pm, owner), (n, present))| {
-            b.push_bind(*month)
-                .push_bind(*pm)
-                .push_bind(*owner)
-                .push_bind(*n)
-                .push_bind(*present)
-                .push_bind(0i64);
-        });
-        q.push(" ON CONFLICT (month, pm_id, owner_id) DO UPDATE SET contacts = contact_months.contacts + excluded.contacts, owner_present = contact_months.owner_present + excluded.owner_present");
-        q.build().execute(&mut *tx.tx).await?;
-    }
     let days: Vec<_> = days.into_iter().collect();
-    for chunk in days.chunks(5000) {
-        let mut q = QueryBuilder::<DB>::new(
-            "INSERT INTO meeting_days (day, customer_contacts, pm_contacts) ",
-        );
-        q.push_values(chunk.iter(), |mut b, (day, (c, p))| {
-            b.push_bind(*day).push_bind(*c).push_bind(*p);
-        });
-        q.push(" ON CONFLICT (day) DO UPDATE SET customer_contacts = meeting_days.customer_contacts + excluded.customer_contacts, pm_contacts = meeting_days.pm_contacts + excluded.pm_contacts");
-        q.build().execute(&mut *tx.tx).await?;
-    }
-    Ok(())
+    // A large import adds up to tens of thousands of roll-up rows a batch:
+    // in statements of a few shapes (kept prepared), built while the
+    // previous one runs.
+    let mut jobs: Vec<Rollup<'_>> = Vec::new();
+    jobs.extend(
+        shaped_chunks(&contacts, ROLLUP_ROWS)
+            .into_iter()
+            .map(Rollup::Days),
+    );
+    jobs.extend(
+        shaped_chunks(&months, ROLLUP_ROWS)
+            .into_iter()
+            .map(Rollup::Months),
+    );
+    jobs.extend(
+        shaped_chunks(&days, ROLLUP_ROWS)
+            .into_iter()
+            .map(Rollup::MeetingDays),
+    );
+    pipelined(&mut *tx.tx, &jobs, |job| {
+        Ok(match job {
+            Rollup::Days(chunk) => contact_upsert("contact_days", "day", chunk),
+            Rollup::Months(chunk) => contact_upsert("contact_months", "month", chunk),
+            Rollup::MeetingDays(chunk) => {
+                let mut q = QueryBuilder::<DB>::new(
+                    "INSERT INTO meeting_days (day, customer_contacts, pm_contacts) ",
+                );
+                q.push_values(chunk.iter(), |mut b, (day, (c, p))| {
+                    b.push_bind(*day).push_bind(*c).push_bind(*p);
+                });
+                q.push(" ON CONFLICT (day) DO UPDATE SET customer_contacts = meeting_days.customer_contacts + excluded.customer_contacts, pm_contacts = meeting_days.pm_contacts + excluded.pm_contacts");
+                q
+            }
+        })
+    })
+    .await
+}
+
+/// Rows per roll-up statement (6 values a row).
+const ROLLUP_ROWS: usize = 2048;
+
+/// One roll-up statement's rows.
+enum Rollup<'a> {
+    /// `contact_days` rows: ((day, PM, owner), (contacts, with the owner)).
+    Days(&'a [((NaiveDate, Uuid, Uuid), (i64, i64))]),
+    /// `contact_months` rows, keyed by the month's first day.
+    Months(&'a [((NaiveDate, Uuid, Uuid), (i64, i64))]),
+    /// `meeting_days` rows: (day, (customer meetings, with a PM)).
+    MeetingDays(&'a [(NaiveDate, (i64, i64))]),
+}
+
+/// Adds contact counts to `contact_days` or `contact_months` (whose key
+/// column is `period`).
+fn contact_upsert<DB>(
+    table: &str,
+    period: &str,
+    rows: &[((NaiveDate, Uuid, Uuid), (i64, i64))],
+) -> QueryBuilder<DB>
+where
+    DB: sqlx::Database,
+    for<'q> Uuid: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> NaiveDate: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    let mut q = QueryBuilder::<DB>::new(format!(
+        "INSERT INTO {table} ({period}, pm_id, owner_id, contacts, owner_present, with_insight) "
+    ));
+    q.push_values(rows.iter(), |mut b, ((day, pm, owner), (n, present))| {
+        b.push_bind(*day)
+            .push_bind(*pm)
+            .push_bind(*owner)
+            .push_bind(*n)
+            .push_bind(*present)
+            .push_bind(0i64);
+    });
+    q.push(format!(" ON CONFLICT ({period}, pm_id, owner_id) DO UPDATE SET contacts = {table}.contacts + excluded.contacts, owner_present = {table}.owner_present + excluded.owner_present"));
+    q
 }
 
 /// Counts a PM's first insight from a meeting they attended, in the

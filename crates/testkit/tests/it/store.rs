@@ -1094,6 +1094,122 @@ fn occurrence_at(org: &Org, uid: &str, hours: i64, seq: i64, title: &str) -> Sto
     m
 }
 
+/// The contact roll-ups of a batch with more (day, PM, owner) keys than one
+/// statement takes, added to by a later batch, sum to what the meetings
+/// say: over whole months and partial ones.
+async fn contact_rollups_add_up_over_many_statements(db: &TestDb) {
+    let org = seeded(db).await;
+    let store = db.store();
+    let meeting = |day: i64, pm: &Person, n: usize| {
+        let starts = t0() + Duration::days(day);
+        let owner_present = day % 3 == 0;
+        let attendee = |p: &Person, response| Attendee {
+            email: p.email.clone(),
+            person: Some(p.id),
+            response,
+            organizer: false,
+        };
+        StoredMeeting {
+            meeting: Meeting {
+                id: MeetingId::new(),
+                account: Some(org.account.id),
+                title: format!("Call {day}/{n}"),
+                starts_at: starts,
+                ends_at: starts + Duration::hours(1),
+                source: MeetingSource::Calendar {
+                    uid: format!("rollup-{day}-{}-{n}", pm.id.0),
+                    occurrence: starts.to_rfc3339(),
+                },
+                attendees: vec![
+                    Attendee {
+                        email: email("buyer@acme.com"),
+                        person: None,
+                        response: ResponseStatus::Accepted,
+                        organizer: false,
+                    },
+                    attendee(pm, ResponseStatus::Accepted),
+                    attendee(
+                        &org.rep,
+                        if owner_present {
+                            ResponseStatus::Accepted
+                        } else {
+                            ResponseStatus::Declined
+                        },
+                    ),
+                ],
+                request: None,
+            },
+            flags: ContactFlags {
+                owner: Some(org.rep.id),
+                owner_present,
+                pm_count: 1,
+                customer_count: 1,
+                internal_count: if owner_present { 2 } else { 1 },
+            },
+            cal_sequence: Some(0),
+            cal_modified: None,
+        }
+    };
+    // Two PMs over 1,100 days: 2,200 keys in the first batch.
+    let first: Vec<StoredMeeting> = (0..1100)
+        .flat_map(|day| [meeting(day, &org.pm, 0), meeting(day, &org.pm_lead, 0)])
+        .collect();
+    // Then a second meeting on every seventh day, for one PM.
+    let second: Vec<StoredMeeting> = (0..1100)
+        .step_by(7)
+        .map(|day| meeting(day, &org.pm, 1))
+        .collect();
+    for batch in [&first, &second] {
+        let mut tx = store.write().await.unwrap();
+        tx.insert_meetings(batch).await.unwrap();
+        tx.commit().await.unwrap();
+    }
+
+    let all: Vec<&StoredMeeting> = first.iter().chain(&second).collect();
+    let day = |n: i64| (t0() + Duration::days(n)).date_naive();
+    for (from, to) in [(day(0), day(1099)), (day(20), day(400)), (day(45), day(46))] {
+        let within: Vec<&&StoredMeeting> = all
+            .iter()
+            .filter(|m| (from..=to).contains(&m.meeting.starts_at.date_naive()))
+            .collect();
+        let mut expected: Vec<(PersonId, i64, i64)> = [&org.pm, &org.pm_lead]
+            .iter()
+            .map(|pm| {
+                let theirs = within
+                    .iter()
+                    .filter(|m| m.meeting.attendees.iter().any(|a| a.person == Some(pm.id)));
+                let contacts = theirs.clone().count() as i64;
+                let present = theirs.filter(|m| m.flags.owner_present).count() as i64;
+                (pm.id, contacts, present)
+            })
+            .filter(|(_, contacts, _)| *contacts > 0)
+            .collect();
+        expected.sort();
+
+        let mut tx = store.read().await.unwrap();
+        let mut got: Vec<(PersonId, i64, i64)> = tx
+            .contact_aggregates(from, to)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|a| {
+                assert_eq!(a.owner, Some(org.rep.id));
+                assert_eq!(a.with_insight, 0);
+                (a.pm, a.contacts, a.owner_present)
+            })
+            .collect();
+        got.sort();
+        assert_eq!(got, expected, "{from} to {to}");
+        let totals = tx.contact_totals(from, to).await.unwrap();
+        assert_eq!(
+            totals.customer_contacts,
+            within.len() as i64,
+            "{from} to {to}"
+        );
+        assert_eq!(totals.pm_contacts, within.len() as i64, "{from} to {to}");
+    }
+}
+
 async fn calendar_meetings_upsert_in_batches(db: &TestDb) {
     let org = seeded(db).await;
     let store = db.store();
@@ -2592,6 +2708,7 @@ on_both_engines!(
     calendar_meetings_upsert_by_natural_key,
     a_withdrawn_meeting_stays_withdrawn_against_older_versions,
     calendar_meetings_upsert_in_batches,
+    contact_rollups_add_up_over_many_statements,
     decisions_insert_in_batches,
     workflows_round_trip,
     decisions_are_logged_and_found_by_rule,
