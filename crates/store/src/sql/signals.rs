@@ -508,7 +508,8 @@ where
         }
     }
     let rows: Vec<_> = by.into_iter().collect();
-    for chunk in rows.chunks(5000) {
+    // In a few shapes, as the contact roll-ups (see `rollup_meetings`).
+    for chunk in shaped_chunks(&rows, ROLLUP_ROWS) {
         let mut q = QueryBuilder::<DB>::new("INSERT INTO violation_days (day, rule_id, count) ");
         q.push_values(chunk.iter(), |mut b, ((day, rule), n)| {
             b.push_bind(*day).push_bind(*rule).push_bind(*n);

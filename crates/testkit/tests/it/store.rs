@@ -1361,7 +1361,9 @@ async fn decisions_insert_in_batches(db: &TestDb) {
                 violation.clone()
             },
             playbook_version: Some(1),
-            at: t0() + Duration::seconds(i as i64),
+            // Over some 100 days: the daily violation counts take several
+            // statements.
+            at: t0() + Duration::minutes(97 * i as i64),
         })
         .collect();
     let mut tx = store.write().await.unwrap();
@@ -1389,6 +1391,22 @@ async fn decisions_insert_in_batches(db: &TestDb) {
         }
     }
     assert_eq!(found, 1000);
+    let denied_between = |start, end| {
+        records
+            .iter()
+            .filter(|r| r.decision.effect == Effect::Deny && r.at >= start && r.at < end)
+            .count() as i64
+    };
+    // Counted by whole days.
+    let midnight = t0().date_naive().and_time(chrono::NaiveTime::MIN).and_utc();
+    for (start, end) in [
+        (midnight, midnight + Duration::days(200)),
+        (midnight + Duration::days(30), midnight + Duration::days(61)),
+    ] {
+        let (_, total) = tx.violations(start, end, 1).await.unwrap();
+        assert_eq!(total, denied_between(start, end), "{start} to {end}");
+    }
+    assert_eq!(denied_between(t0(), t0() + Duration::days(200)), 1000);
     drop(tx);
 
     // A batch is one unit: a duplicate id fails it and leaves nothing.
