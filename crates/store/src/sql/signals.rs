@@ -397,23 +397,23 @@ where
 /// Rows per roll-up statement (6 values a row).
 const ROLLUP_ROWS: usize = 2048;
 
+/// A contact roll-up row: ((day or month, PM, owner), (contacts, with the
+/// owner)).
+type ContactRow = ((NaiveDate, Uuid, Uuid), (i64, i64));
+
 /// One roll-up statement's rows.
 enum Rollup<'a> {
-    /// `contact_days` rows: ((day, PM, owner), (contacts, with the owner)).
-    Days(&'a [((NaiveDate, Uuid, Uuid), (i64, i64))]),
+    /// `contact_days` rows.
+    Days(&'a [ContactRow]),
     /// `contact_months` rows, keyed by the month's first day.
-    Months(&'a [((NaiveDate, Uuid, Uuid), (i64, i64))]),
+    Months(&'a [ContactRow]),
     /// `meeting_days` rows: (day, (customer meetings, with a PM)).
     MeetingDays(&'a [(NaiveDate, (i64, i64))]),
 }
 
 /// Adds contact counts to `contact_days` or `contact_months` (whose key
 /// column is `period`).
-fn contact_upsert<DB>(
-    table: &str,
-    period: &str,
-    rows: &[((NaiveDate, Uuid, Uuid), (i64, i64))],
-) -> QueryBuilder<DB>
+fn contact_upsert<DB>(table: &str, period: &str, rows: &[ContactRow]) -> QueryBuilder<DB>
 where
     DB: sqlx::Database,
     for<'q> Uuid: sqlx::Encode<'q, DB> + sqlx::Type<DB>,

@@ -1101,54 +1101,23 @@ async fn contact_rollups_add_up_over_many_statements(db: &TestDb) {
     let org = seeded(db).await;
     let store = db.store();
     let meeting = |day: i64, pm: &Person, n: usize| {
-        let starts = t0() + Duration::days(day);
+        let uid = format!("rollup-{day}-{}-{n}", pm.id.0);
+        let mut m = occurrence_at(&org, &uid, day * 24, 0, &format!("Call {day}/{n}"));
+        // A buyer, the PM, and the owner, who comes every third day.
         let owner_present = day % 3 == 0;
-        let attendee = |p: &Person, response| Attendee {
-            email: p.email.clone(),
-            person: Some(p.id),
-            response,
-            organizer: false,
+        let [_, with_pm, owner] = &mut m.meeting.attendees[..] else {
+            panic!("calendar_meeting has three attendees");
         };
-        StoredMeeting {
-            meeting: Meeting {
-                id: MeetingId::new(),
-                account: Some(org.account.id),
-                title: format!("Call {day}/{n}"),
-                starts_at: starts,
-                ends_at: starts + Duration::hours(1),
-                source: MeetingSource::Calendar {
-                    uid: format!("rollup-{day}-{}-{n}", pm.id.0),
-                    occurrence: starts.to_rfc3339(),
-                },
-                attendees: vec![
-                    Attendee {
-                        email: email("buyer@acme.com"),
-                        person: None,
-                        response: ResponseStatus::Accepted,
-                        organizer: false,
-                    },
-                    attendee(pm, ResponseStatus::Accepted),
-                    attendee(
-                        &org.rep,
-                        if owner_present {
-                            ResponseStatus::Accepted
-                        } else {
-                            ResponseStatus::Declined
-                        },
-                    ),
-                ],
-                request: None,
-            },
-            flags: ContactFlags {
-                owner: Some(org.rep.id),
-                owner_present,
-                pm_count: 1,
-                customer_count: 1,
-                internal_count: if owner_present { 2 } else { 1 },
-            },
-            cal_sequence: Some(0),
-            cal_modified: None,
-        }
+        with_pm.email = pm.email.clone();
+        with_pm.person = Some(pm.id);
+        owner.response = if owner_present {
+            ResponseStatus::Accepted
+        } else {
+            ResponseStatus::Declined
+        };
+        m.flags.owner_present = owner_present;
+        m.flags.internal_count = if owner_present { 2 } else { 1 };
+        m
     };
     // Two PMs over 1,100 days: 2,200 keys in the first batch.
     let first: Vec<StoredMeeting> = (0..1100)
