@@ -341,13 +341,13 @@ where
         return Ok(());
     }
     let pms: HashSet<Uuid> = sqlx::query("SELECT id FROM people WHERE role IN ('pm', 'pm_lead')")
-        .fetch_all(&mut *tx.tx)
+        .fetch_all(tx.conn().await?)
         .await?
         .iter()
         .map(|r| r.uuid("id"))
         .collect::<Result<_>>()?;
     let (contacts, days) = contact_deltas(ms, &pms, sign);
-    let mut months: BTreeMap<(NaiveDate, Uuid, Uuid), (i64, i64)> = BTreeMap::new();
+    let mut months = ContactDeltas::new();
     for ((day, pm, owner), (n, present)) in &contacts {
         let e = months.entry((month_of(*day), *pm, *owner)).or_default();
         e.0 += n;
@@ -375,7 +375,7 @@ where
             .into_iter()
             .map(Rollup::MeetingDays),
     );
-    pipelined(&mut *tx.tx, &jobs, |job| {
+    pipelined(tx.conn().await?, &jobs, |job| {
         Ok(match job {
             Rollup::Days(chunk) => contact_upsert("contact_days", "day", chunk),
             Rollup::Months(chunk) => contact_upsert("contact_months", "month", chunk),
@@ -394,7 +394,7 @@ where
     .await
 }
 
-/// Rows per roll-up statement (6 values a row).
+/// Rows per roll-up statement (at most 6 values a row).
 const ROLLUP_ROWS: usize = 2048;
 
 /// A contact roll-up row: ((day or month, PM, owner), (contacts, with the
@@ -462,7 +462,7 @@ where
         sqlx::query("SELECT id FROM insights WHERE meeting_id = $1 AND pm_id = $2 LIMIT 1")
             .bind(meeting.meeting.id.0)
             .bind(pm.0)
-            .fetch_optional(&mut *tx.tx)
+            .fetch_optional(tx.conn().await?)
             .await?;
     if already.is_some() {
         return Ok(());
@@ -473,13 +473,13 @@ where
         .bind(day)
         .bind(pm.0)
         .bind(owner)
-        .execute(&mut *tx.tx)
+        .execute(tx.conn().await?)
         .await?;
     sqlx::query("UPDATE contact_months SET with_insight = with_insight + 1 WHERE month = $1 AND pm_id = $2 AND owner_id = $3")
         .bind(month_of(day))
         .bind(pm.0)
         .bind(owner)
-        .execute(&mut *tx.tx)
+        .execute(tx.conn().await?)
         .await?;
     Ok(())
 }
@@ -515,7 +515,7 @@ where
             b.push_bind(*day).push_bind(*rule).push_bind(*n);
         });
         q.push(" ON CONFLICT (day, rule_id) DO UPDATE SET count = violation_days.count + excluded.count");
-        q.build().execute(&mut *tx.tx).await?;
+        q.build().execute(tx.conn().await?).await?;
     }
     Ok(())
 }
