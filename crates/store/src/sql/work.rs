@@ -153,8 +153,8 @@ fn meeting_row(r: &impl RowExt) -> Result<StoredMeeting> {
             id: MeetingId(r.uuid("id")?),
             account: r.opt_uuid("account_id")?.map(AccountId),
             title: r.text("title")?,
-            starts_at: r.time("starts_at")?,
-            ends_at: r.time("ends_at")?,
+            starts_at: r.stamp("starts_at")?,
+            ends_at: r.stamp("ends_at")?,
             source,
             attendees: attendees_from_json(&r.text("attendees")?)?,
             request: r.opt_uuid("request_id")?.map(RequestId),
@@ -167,7 +167,7 @@ fn meeting_row(r: &impl RowExt) -> Result<StoredMeeting> {
             internal_count: r.int("internal_count")?,
         },
         cal_sequence: r.opt_int("cal_sequence")?,
-        cal_modified: r.opt_time("cal_modified")?,
+        cal_modified: r.opt_stamp("cal_modified")?,
     })
 }
 
@@ -610,11 +610,12 @@ sql_impl!(WorkOps, SqlTx {
         if let Some(p) = f.person {
             q.push(" AND id IN (SELECT meeting_id FROM meeting_people WHERE person_id = ").push_bind(p.0).push(")");
         }
+        let dialect = self.dialect;
         if let Some(from) = f.from {
-            q.push(" AND starts_at >= ").push_bind(from);
+            q.push(" AND starts_at >= ").push_bind(dialect.stamp(from));
         }
         if let Some(to) = f.to {
-            q.push(" AND starts_at < ").push_bind(to);
+            q.push(" AND starts_at < ").push_bind(dialect.stamp(to));
         }
         if f.pm_contacts_only {
             q.push(" AND pm_count > 0 AND customer_count > 0");
@@ -624,8 +625,8 @@ sql_impl!(WorkOps, SqlTx {
             let starts: chrono::DateTime<chrono::Utc> = starts
                 .parse()
                 .map_err(|_| StoreError::Invalid(format!("malformed page cursor {c:?}")))?;
-            q.push(" AND (starts_at < ").push_bind(starts);
-            q.push(" OR (starts_at = ").push_bind(starts).push(" AND id < ").push_bind(id).push("))");
+            q.push(" AND (starts_at < ").push_bind(dialect.stamp(starts));
+            q.push(" OR (starts_at = ").push_bind(dialect.stamp(starts)).push(" AND id < ").push_bind(id).push("))");
         }
         q.push(" ORDER BY starts_at DESC, id DESC LIMIT ").push_bind(limit + 1);
         let rows = q.build().fetch_all(self.conn().await?).await?;
@@ -994,7 +995,8 @@ sql_impl!(MeetingRows, SqlTx {
     }
 
     async fn insert_rows(&mut self, ms: &[&StoredMeeting]) -> Result<()> {
-        let at = now();
+        let dialect = self.dialect;
+        let at = dialect.stamp(now());
         // In the order of the indexes' keys: each statement then fills
         // index pages one after the other instead of all over the tree,
         // which keeps a large import within the page cache.
@@ -1030,13 +1032,13 @@ sql_impl!(MeetingRows, SqlTx {
                     b.push_bind(m.meeting.id.0)
                         .push_bind(m.meeting.account.map(|a| a.0))
                         .push_bind(m.meeting.title.as_str())
-                        .push_bind(m.meeting.starts_at)
-                        .push_bind(m.meeting.ends_at)
+                        .push_bind(dialect.stamp(m.meeting.starts_at))
+                        .push_bind(dialect.stamp(m.meeting.ends_at))
                         .push_bind(m.meeting.source.kind())
                         .push_bind(uid)
                         .push_bind(occ)
                         .push_bind(m.cal_sequence)
-                        .push_bind(m.cal_modified)
+                        .push_bind(dialect.stamp(m.cal_modified))
                         .push_bind(m.meeting.request.map(|r| r.0))
                         .push_bind(m.flags.owner.map(|o| o.0))
                         .push_bind(m.flags.owner_present)
@@ -1055,7 +1057,7 @@ sql_impl!(MeetingRows, SqlTx {
             Job::People(chunk) => {
                 let mut q = QueryBuilder::<DB>::new(people_insert);
                 q.push_values(chunk.iter(), |mut b, (p, at, m, attended)| {
-                    b.push_bind(p.0).push_bind(*at).push_bind(m.0).push_bind(*attended);
+                    b.push_bind(p.0).push_bind(dialect.stamp(*at)).push_bind(m.0).push_bind(*attended);
                 });
                 Ok(q)
             }
@@ -1071,16 +1073,16 @@ sql_impl!(MeetingRows, SqlTx {
             .bind(id.0)
             .bind(new.meeting.account.map(|a| a.0))
             .bind(new.meeting.title.as_str())
-            .bind(new.meeting.starts_at)
-            .bind(new.meeting.ends_at)
+            .bind(self.dialect.stamp(new.meeting.starts_at))
+            .bind(self.dialect.stamp(new.meeting.ends_at))
             .bind(new.cal_sequence)
-            .bind(new.cal_modified)
+            .bind(self.dialect.stamp(new.cal_modified))
             .bind(new.flags.owner.map(|o| o.0))
             .bind(new.flags.owner_present)
             .bind(new.flags.pm_count)
             .bind(new.flags.customer_count)
             .bind(new.flags.internal_count)
-            .bind(now())
+            .bind(self.dialect.stamp(now()))
             .bind(attendees_json(&new.meeting.attendees)?)
             .execute(self.conn().await?)
             .await?;
@@ -1089,7 +1091,7 @@ sql_impl!(MeetingRows, SqlTx {
         if !rows.is_empty() {
             let mut q = QueryBuilder::<DB>::new("INSERT INTO meeting_people (person_id, starts_at, meeting_id, attended) ");
             q.push_values(rows.iter(), |mut b, (p, at, m, attended)| {
-                b.push_bind(p.0).push_bind(*at).push_bind(m.0).push_bind(*attended);
+                b.push_bind(p.0).push_bind(self.dialect.stamp(*at)).push_bind(m.0).push_bind(*attended);
             });
             q.build().execute(self.conn().await?).await?;
         }
@@ -1103,7 +1105,7 @@ sql_impl!(MeetingRows, SqlTx {
         let before = people_rows(std::iter::once(old));
         if !before.is_empty() {
             let mut q = QueryBuilder::<DB>::new("DELETE FROM meeting_people WHERE starts_at = ");
-            q.push_bind(old.meeting.starts_at).push(" AND meeting_id = ").push_bind(old.meeting.id.0).push(" AND person_id IN (");
+            q.push_bind(self.dialect.stamp(old.meeting.starts_at)).push(" AND meeting_id = ").push_bind(old.meeting.id.0).push(" AND person_id IN (");
             let mut sep = q.separated(", ");
             for (p, ..) in &before {
                 sep.push_bind(p.0);

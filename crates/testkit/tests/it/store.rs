@@ -2757,3 +2757,117 @@ async fn bad_urls_are_clear_errors() {
     );
     assert!(!e.contains('\n'), "{e}");
 }
+
+/// SQLite's migration 0006 turns a meeting's times from RFC 3339 text into
+/// microseconds: meetings stored before it read back the same after it
+/// (whole seconds, fractions of every length, another offset, no
+/// LAST-MODIFIED), are found by window and by person, and what refers to
+/// them still does.
+#[tokio::test]
+async fn sqlite_meetings_stored_as_text_read_back_after_migration_6() {
+    let path = std::env::temp_dir().join(format!("accord-test-{}.db", uuid::Uuid::now_v7()));
+    let url = format!("sqlite://{}?mode=rwc", path.display());
+    let before = sqlx::migrate::Migrator::with_migrations(
+        accord_store_sqlite::MIGRATOR
+            .iter()
+            .filter(|m| m.version < 6)
+            .cloned()
+            .collect(),
+    );
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    before.run(&pool).await.unwrap();
+    let (pm, acme) = (PersonId::new(), AccountId::new());
+    // The calendar one under the id its natural key gives (as imports
+    // store them), so that an import finds it again.
+    let m1 = MeetingId::from_calendar("evt-1", "2026-03-02T09:30:00+00:00");
+    let m2 = MeetingId::new();
+    let hex = |u: uuid::Uuid| u.simple().to_string();
+    let attendees = format!(
+        r#"[{{"e":"buyer@acme.com"}},{{"e":"pm@example.com","p":"{}"}}]"#,
+        pm.0
+    );
+    let sql = format!(
+        "INSERT INTO people (id, email, name, role, created_at, updated_at) VALUES (X'{p}', 'pm@example.com', 'Pat', 'pm', '2026-01-01T00:00:00+00:00', '2026-01-01T00:00:00+00:00');
+         INSERT INTO accounts (id, name, owner_id, created_at, updated_at) VALUES (X'{a}', 'Acme', X'{p}', '2026-01-01T00:00:00+00:00', '2026-01-01T00:00:00+00:00');
+         INSERT INTO meetings (id, account_id, title, starts_at, ends_at, source, cal_uid, cal_occurrence, cal_sequence, cal_modified, owner_id, owner_present, pm_count, customer_count, internal_count, attendees, created_at, updated_at)
+           VALUES (X'{m1}', X'{a}', 'QBR', '2026-03-02T09:30:00.123456+00:00', '2026-03-02T10:30:00.5+00:00', 'calendar', 'evt-1', '2026-03-02T09:30:00+00:00', 3, '2026-02-01T08:00:00.25-05:00', X'{p}', 0, 1, 1, 1, '{attendees}', '2026-02-03T00:00:00.000001+00:00', '2026-02-03T00:00:00.123+00:00'),
+                  (X'{m2}', X'{a}', 'Call', '2026-04-01T15:00:00+00:00', '2026-04-01T15:30:00+00:00', 'logged', NULL, NULL, NULL, NULL, X'{p}', 0, 1, 1, 1, '{attendees}', '2026-04-01T16:00:00+00:00', '2026-04-01T16:00:00+00:00');
+         INSERT INTO meeting_people (person_id, starts_at, meeting_id, attended) VALUES
+           (X'{p}', '2026-03-02T09:30:00.123456+00:00', X'{m1}', 1),
+           (X'{p}', '2026-04-01T15:00:00+00:00', X'{m2}', 1);
+         INSERT INTO commitments (id, account_id, meeting_id, kind, text, to_whom, said_by, present, said_at, state, created_at, updated_at)
+           VALUES (X'{c}', X'{a}', X'{m1}', 'feature', 'SSO', 'Acme', X'{p}', '[]', '2026-03-02T10:00:00+00:00', 'open', '2026-03-02T10:00:00+00:00', '2026-03-02T10:00:00+00:00');",
+        p = hex(pm.0),
+        a = hex(acme.0),
+        m1 = hex(m1.0),
+        m2 = hex(m2.0),
+        c = hex(uuid::Uuid::now_v7()),
+    );
+    sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+
+    let opened = accord_store_sqlite::open(&url).await.unwrap();
+    assert!(opened.applied.contains(&6), "{:?}", opened.applied);
+    let store = opened.store;
+    let at = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap().to_utc();
+    let mut tx = store.read().await.unwrap();
+    let got = tx.get_meeting(m1).await.unwrap();
+    assert_eq!(got.meeting.starts_at, at("2026-03-02T09:30:00.123456Z"));
+    assert_eq!(got.meeting.ends_at, at("2026-03-02T10:30:00.5Z"));
+    assert_eq!(got.cal_modified, Some(at("2026-02-01T13:00:00.25Z")));
+    assert_eq!(got.cal_sequence, Some(3));
+    let who = |m: &StoredMeeting| m.meeting.attendees.iter().find_map(|a| a.person);
+    assert_eq!(who(&got), Some(pm));
+    let logged = tx.get_meeting(m2).await.unwrap();
+    assert_eq!(logged.meeting.starts_at, at("2026-04-01T15:00:00Z"));
+    assert_eq!(logged.cal_modified, None);
+    // By window (the index on the start) and by person (meeting_people).
+    let march = MeetingFilter {
+        person: Some(pm),
+        from: Some(at("2026-03-02T09:30:00.123456Z")),
+        to: Some(at("2026-04-01T15:00:00Z")),
+        ..Default::default()
+    };
+    let found = tx
+        .list_meetings(&march, &PageRequest::first(10))
+        .await
+        .unwrap();
+    assert_eq!(
+        found.items.iter().map(|m| m.meeting.id).collect::<Vec<_>>(),
+        vec![m1]
+    );
+    drop(tx);
+    // An import's replacement finds the migrated attendance rows to delete.
+    let mut newer = got.clone();
+    newer.cal_sequence = Some(4);
+    newer.meeting.starts_at = at("2026-03-03T09:30:00Z");
+    let mut tx = store.write().await.unwrap();
+    assert_eq!(
+        tx.upsert_calendar_meeting(&newer).await.unwrap(),
+        (m1, Upserted::Updated)
+    );
+    tx.commit().await.unwrap();
+    store.close().await;
+
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    let (kinds, people, broken, committed): (String, i64, i64, i64) = sqlx::query_as(
+        "SELECT (SELECT group_concat(DISTINCT typeof(starts_at) || typeof(ends_at) || typeof(created_at) || typeof(updated_at)) FROM meetings),
+                (SELECT count(*) FROM meeting_people),
+                (SELECT count(*) FROM pragma_foreign_key_check),
+                (SELECT count(*) FROM commitments c JOIN meetings m ON m.id = c.meeting_id)",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        (kinds.as_str(), people, broken, committed),
+        ("integerintegerintegerinteger", 2, 0, 1)
+    );
+    pool.close().await;
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+}
