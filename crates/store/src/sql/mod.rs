@@ -847,6 +847,7 @@ macro_rules! sql_impl {
             for<'q> i64: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
             for<'q> f64: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
             for<'q> bool: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
+            for<'q> Vec<u8>: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
             for<'q> chrono::DateTime<chrono::Utc>: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
             for<'q> chrono::NaiveDate: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
             for<'q> Option<uuid::Uuid>: sqlx::Encode<'q, DB>,
@@ -1311,6 +1312,7 @@ pub(crate) trait RowExt {
     fn float(&self, c: &str) -> Result<f64>;
     fn opt_float(&self, c: &str) -> Result<Option<f64>>;
     fn flag(&self, c: &str) -> Result<bool>;
+    fn bytes(&self, c: &str) -> Result<Vec<u8>>;
     fn time(&self, c: &str) -> Result<DateTime<Utc>>;
     fn opt_time(&self, c: &str) -> Result<Option<DateTime<Utc>>>;
     /// A meeting's time (see [`Stamp`]).
@@ -1328,6 +1330,7 @@ where
     for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     for<'r> f64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     for<'r> bool: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Vec<u8>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     for<'r> DateTime<Utc>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     for<'r> chrono::NaiveDate: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
 {
@@ -1356,6 +1359,9 @@ where
         Ok(self.try_get(c)?)
     }
     fn flag(&self, c: &str) -> Result<bool> {
+        Ok(self.try_get(c)?)
+    }
+    fn bytes(&self, c: &str) -> Result<Vec<u8>> {
         Ok(self.try_get(c)?)
     }
     fn time(&self, c: &str) -> Result<DateTime<Utc>> {

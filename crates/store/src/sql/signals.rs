@@ -231,7 +231,7 @@ sql_impl!(SignalOps, SqlTx {
             let mut found: HashMap<Uuid, (Option<AccountId>, Option<String>, Option<PersonId>)> = HashMap::new();
             for r in &rows {
                 let person = if kind == RecordKind::Meeting {
-                    let attendees = super::work::attendees_from_json(&r.text("who")?)?;
+                    let attendees = super::work::attendees_from(&r.bytes("who")?)?;
                     attendees
                         .iter()
                         .filter(|a| a.response.attended())

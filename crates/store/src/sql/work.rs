@@ -17,7 +17,7 @@ use accord_domain::record::{RecordKind, RecordRef};
 use accord_domain::request::{
     EngagementRequest, Purpose, RedirectTarget, RequestState, StateChange,
 };
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use sqlx::QueryBuilder;
 
 use super::{
@@ -69,23 +69,131 @@ fn request(r: &impl RowExt) -> Result<EngagementRequest> {
     })
 }
 
-/// An attendee as the meetings table keeps it: short keys, and the usual
-/// values (no internal person, accepted, not the organiser) left out. Most
-/// of an imported meeting's row is its attendees, and this is under half
-/// the JSON of the full form (which rows written before still hold, and
-/// which reads back as well: the long keys are aliases).
-#[derive(Serialize)]
-struct AttendeeOut<'a> {
-    #[serde(rename = "e")]
-    email: &'a Email,
-    #[serde(rename = "p", skip_serializing_if = "Option::is_none")]
-    person: Option<PersonId>,
-    #[serde(rename = "r", skip_serializing_if = "is_accepted")]
-    response: ResponseStatus,
-    #[serde(rename = "o", skip_serializing_if = "std::ops::Not::not")]
-    organizer: bool,
+/// A meeting's attendees as the meetings table keeps them: bytes, most of
+/// an imported meeting's row. After a leading [`ATTENDEES_V1`], each
+/// attendee is
+///
+/// - a flags byte: the response in bits 0–2 ([`response_code`]), the
+///   organiser in bit 3, and in bit 4 whether a person's id follows;
+/// - the address's length, one byte (an [`Email`] has at most 254), and
+///   the address;
+/// - the internal person's id, 16 bytes, if bit 4 is set.
+///
+/// Rows written before hold JSON text, which begins with `[`: a short form
+/// (`{"e": address, "p": person, "r": response, "o": organiser}`, the
+/// usual values left out) or the domain type's full form. They read back
+/// as well. The JSON took twice the bytes, the person ids as 36-character
+/// text, and was formatted for every row of an import.
+const ATTENDEES_V1: u8 = 1;
+const ORGANIZER: u8 = 1 << 3;
+const PERSON: u8 = 1 << 4;
+const RESPONSE: u8 = 0b111;
+
+fn response_code(r: ResponseStatus) -> u8 {
+    match r {
+        ResponseStatus::Accepted => 0,
+        ResponseStatus::Tentative => 1,
+        ResponseStatus::Declined => 2,
+        ResponseStatus::NeedsAction => 3,
+        ResponseStatus::Delegated => 4,
+        ResponseStatus::Unknown => 5,
+    }
 }
 
+fn response_of(code: u8) -> Option<ResponseStatus> {
+    Some(match code {
+        0 => ResponseStatus::Accepted,
+        1 => ResponseStatus::Tentative,
+        2 => ResponseStatus::Declined,
+        3 => ResponseStatus::NeedsAction,
+        4 => ResponseStatus::Delegated,
+        5 => ResponseStatus::Unknown,
+        _ => return None,
+    })
+}
+
+/// A meeting's attendees as stored (see [`ATTENDEES_V1`]).
+pub(crate) fn attendees_bytes(list: &[Attendee]) -> Result<Vec<u8>> {
+    let size = list
+        .iter()
+        .map(|a| 2 + a.email.as_str().len() + 16)
+        .sum::<usize>();
+    let mut out = Vec::with_capacity(1 + size);
+    out.push(ATTENDEES_V1);
+    for a in list {
+        let email = a.email.as_str().as_bytes();
+        let len = u8::try_from(email.len()).map_err(|_| {
+            StoreError::Invalid(format!(
+                "the address {} is longer than 255 bytes",
+                a.email.as_str()
+            ))
+        })?;
+        let mut flags = response_code(a.response);
+        if a.organizer {
+            flags |= ORGANIZER;
+        }
+        if a.person.is_some() {
+            flags |= PERSON;
+        }
+        out.push(flags);
+        out.push(len);
+        out.extend_from_slice(email);
+        if let Some(p) = a.person {
+            out.extend_from_slice(p.0.as_bytes());
+        }
+    }
+    Ok(out)
+}
+
+/// A meeting's attendees from their stored form (either: see
+/// [`ATTENDEES_V1`]).
+pub(crate) fn attendees_from(stored: &[u8]) -> Result<Vec<Attendee>> {
+    let Some((&ATTENDEES_V1, mut rest)) = stored.split_first() else {
+        let text = std::str::from_utf8(stored).map_err(|_| {
+            StoreError::Other("stored attendees are neither bytes of version 1 nor JSON".into())
+        })?;
+        return attendees_from_json(text);
+    };
+    let at = |rest: &[u8]| stored.len() - rest.len();
+    let bad = |offset: usize, what: &str| {
+        StoreError::Other(format!(
+            "stored attendees are not valid at byte {offset}: {what}"
+        ))
+    };
+    let mut out = Vec::new();
+    while let Some((&flags, tail)) = rest.split_first() {
+        let response = response_of(flags & RESPONSE)
+            .filter(|_| flags & !(RESPONSE | ORGANIZER | PERSON) == 0)
+            .ok_or_else(|| bad(at(rest), "unknown flags"))?;
+        let (address, tail) = tail
+            .split_first()
+            .and_then(|(&len, tail)| tail.split_at_checked(usize::from(len)))
+            .ok_or_else(|| bad(at(tail), "the address is cut short"))?;
+        let email = std::str::from_utf8(address)
+            .ok()
+            .and_then(|e| Email::parse(e).ok())
+            .ok_or_else(|| bad(at(tail) - address.len(), "not an email address"))?;
+        let (person, tail) = if flags & PERSON == 0 {
+            (None, tail)
+        } else {
+            let (id, tail) = tail
+                .split_first_chunk::<16>()
+                .ok_or_else(|| bad(at(tail), "the person's id is cut short"))?;
+            (Some(PersonId(uuid::Uuid::from_bytes(*id))), tail)
+        };
+        out.push(Attendee {
+            email,
+            person,
+            response,
+            organizer: flags & ORGANIZER != 0,
+        });
+        rest = tail;
+    }
+    Ok(out)
+}
+
+/// The short JSON form's attendee (see [`ATTENDEES_V1`]); the long keys
+/// are the full form's.
 #[derive(Deserialize)]
 struct AttendeeIn {
     #[serde(rename = "e", alias = "email")]
@@ -98,30 +206,12 @@ struct AttendeeIn {
     organizer: bool,
 }
 
-fn is_accepted(r: &ResponseStatus) -> bool {
-    *r == ResponseStatus::Accepted
-}
-
 fn accepted() -> ResponseStatus {
     ResponseStatus::Accepted
 }
 
-/// A meeting's attendees as stored.
-pub(crate) fn attendees_json(list: &[Attendee]) -> Result<String> {
-    let out: Vec<AttendeeOut<'_>> = list
-        .iter()
-        .map(|a| AttendeeOut {
-            email: &a.email,
-            person: a.person,
-            response: a.response,
-            organizer: a.organizer,
-        })
-        .collect();
-    json(&out)
-}
-
-/// A meeting's attendees from their stored JSON (either form).
-pub(crate) fn attendees_from_json(text: &str) -> Result<Vec<Attendee>> {
+/// A meeting's attendees from JSON written before [`ATTENDEES_V1`].
+fn attendees_from_json(text: &str) -> Result<Vec<Attendee>> {
     let list: Vec<AttendeeIn> = from_json(text)?;
     Ok(list
         .into_iter()
@@ -156,7 +246,7 @@ fn meeting_row(r: &impl RowExt) -> Result<StoredMeeting> {
             starts_at: r.stamp("starts_at")?,
             ends_at: r.stamp("ends_at")?,
             source,
-            attendees: attendees_from_json(&r.text("attendees")?)?,
+            attendees: attendees_from(&r.bytes("attendees")?)?,
             request: r.opt_uuid("request_id")?.map(RequestId),
         },
         flags: ContactFlags {
@@ -1025,9 +1115,9 @@ sql_impl!(MeetingRows, SqlTx {
                 let mut bad = None;
                 q.push_values(chunk.iter(), |mut b, m| {
                     let (uid, occ) = cal_key(&m.meeting).map_or((None, None), |(u, o)| (Some(u), Some(o)));
-                    let attendees = attendees_json(&m.meeting.attendees).unwrap_or_else(|e| {
+                    let attendees = attendees_bytes(&m.meeting.attendees).unwrap_or_else(|e| {
                         bad = Some(e);
-                        String::new()
+                        Vec::new()
                     });
                     b.push_bind(m.meeting.id.0)
                         .push_bind(m.meeting.account.map(|a| a.0))
@@ -1083,7 +1173,7 @@ sql_impl!(MeetingRows, SqlTx {
             .bind(new.flags.customer_count)
             .bind(new.flags.internal_count)
             .bind(self.dialect.stamp(now()))
-            .bind(attendees_json(&new.meeting.attendees)?)
+            .bind(attendees_bytes(&new.meeting.attendees)?)
             .execute(self.conn().await?)
             .await?;
         MeetingRows::delete_people(self, old).await?;
@@ -1187,8 +1277,9 @@ mod tests {
     }
 
     #[test]
-    fn attendees_are_stored_short_and_read_back_in_either_form() {
+    fn attendees_are_stored_as_bytes_and_read_back_in_every_form() {
         let ana = PersonId::new();
+        let raj = PersonId::new();
         let list = vec![
             attendee("cfo@acme.example", None, ResponseStatus::Accepted, false),
             attendee(
@@ -1199,27 +1290,60 @@ mod tests {
             ),
             attendee(
                 "raj@ourco.example",
-                Some(PersonId::new()),
+                Some(raj),
                 ResponseStatus::Declined,
                 false,
             ),
             attendee("cto@acme.example", None, ResponseStatus::NeedsAction, false),
+            attendee("it@acme.example", None, ResponseStatus::Tentative, true),
+            attendee("ops@acme.example", None, ResponseStatus::Delegated, false),
+            attendee(
+                "x@acme.example",
+                Some(PersonId::new()),
+                ResponseStatus::Unknown,
+                true,
+            ),
         ];
-        let text = attendees_json(&list).unwrap();
-        assert!(
-            text.starts_with(r#"[{"e":"cfo@acme.example"},{"e":"ana@ourco.example","p":""#),
-            "{text}"
+        let bytes = attendees_bytes(&list).unwrap();
+        assert_eq!(bytes[0], ATTENDEES_V1);
+        // Two bytes and the address each, and 16 for each person.
+        let addresses: usize = list.iter().map(|a| a.email.as_str().len()).sum();
+        assert_eq!(bytes.len(), 1 + 2 * list.len() + addresses + 3 * 16);
+        assert_eq!(attendees_from(&bytes).unwrap(), list);
+        assert_eq!(
+            attendees_from(&attendees_bytes(&[]).unwrap()).unwrap(),
+            vec![]
         );
-        assert!(
-            text.contains(r#""r":"declined""#) && text.contains(r#""o":true"#),
-            "{text}"
+
+        // Rows written before hold JSON: the short form, and before it the
+        // full form of the domain type.
+        let short = format!(
+            r#"[{{"e":"cfo@acme.example"}},{{"e":"ana@ourco.example","p":"{ana}","o":true}},{{"e":"raj@ourco.example","p":"{raj}","r":"declined"}}]"#,
+            ana = ana.0,
+            raj = raj.0
         );
-        assert_eq!(attendees_from_json(&text).unwrap(), list);
-        // Rows written before keep the full form of the domain type.
-        let full = serde_json::to_string(&list).unwrap();
-        assert!(full.len() > text.len() * 3 / 2, "{full} against {text}");
-        assert_eq!(attendees_from_json(&full).unwrap(), list);
+        assert_eq!(attendees_from(short.as_bytes()).unwrap(), list[..3]);
+        let full = serde_json::to_vec(&list).unwrap();
+        assert_eq!(attendees_from(&full).unwrap(), list);
         // An attendee without an address is not one.
-        assert!(attendees_from_json(r#"[{"p":null}]"#).is_err());
+        assert!(attendees_from(br#"[{"p":null}]"#).is_err());
+
+        // Damaged bytes are errors, never a panic or a wrong list: cut
+        // anywhere, the bytes read back as the attendees before the cut or
+        // fail.
+        for n in 1..bytes.len() {
+            if let Ok(read) = attendees_from(&bytes[..n]) {
+                assert_eq!(read, list[..read.len()], "cut at {n}");
+                assert_eq!(attendees_bytes(&read).unwrap().len(), n, "cut at {n}");
+            }
+        }
+        let error = |b: &[u8]| attendees_from(b).unwrap_err().to_string();
+        assert!(error(&[ATTENDEES_V1, 0x80, 0]).contains("byte 1: unknown flags"));
+        assert!(error(&[ATTENDEES_V1, 6, 0]).contains("byte 1: unknown flags"));
+        assert!(
+            error(&[ATTENDEES_V1, 0, 3, b'a', b'b', b'c']).contains("byte 3: not an email address")
+        );
+        assert!(error(&[ATTENDEES_V1, 0, 9, b'a']).contains("the address is cut short"));
+        assert!(error(&[0xFF, 0xFE]).contains("neither bytes of version 1 nor JSON"));
     }
 }

@@ -876,8 +876,8 @@ async fn calendar_meetings_upsert_by_natural_key(db: &TestDb) {
     );
 }
 
-/// Meetings keep their attendees in a short form; rows a database holds
-/// from before, in the full form, read back the same.
+/// Meetings keep their attendees as bytes; rows a database holds from
+/// before, as JSON in the full form, read back the same.
 async fn attendees_read_back_in_the_short_and_the_full_form(db: &TestDb) {
     let org = seeded(db).await;
     let store = db.store();
@@ -2870,4 +2870,60 @@ async fn sqlite_meetings_stored_as_text_read_back_after_migration_6() {
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
     }
+}
+
+/// PostgreSQL's migration 0006 turns the attendees column from JSON text
+/// into bytes: a meeting stored before it reads back the same after it,
+/// and is replaced by an import as any other.
+#[tokio::test]
+async fn postgres_attendees_stored_as_json_read_back_after_migration_6() {
+    let Some(db) = TestDb::postgres().await else {
+        return;
+    };
+    let pm = PersonId::new();
+    let id = MeetingId::from_calendar("evt-1", "2026-03-02T09:30:00+00:00");
+    // Back to the schema before 0006, with a meeting as it stored them.
+    db.execute(&format!(
+        "ALTER TABLE meetings ALTER COLUMN attendees TYPE TEXT USING convert_from(attendees, 'UTF8');
+         DELETE FROM _sqlx_migrations WHERE version = 6;
+         INSERT INTO meetings (id, title, starts_at, ends_at, source, cal_uid, cal_occurrence, cal_sequence, owner_present, pm_count, customer_count, internal_count, attendees, created_at, updated_at)
+           VALUES ('{}', 'QBR', '2026-03-02T09:30:00.123456Z', '2026-03-02T10:30:00Z', 'calendar', 'evt-1', '2026-03-02T09:30:00+00:00', 1, FALSE, 1, 1, 1,
+                   '[{{\"e\":\"buyer@acme.com\",\"r\":\"tentative\"}},{{\"e\":\"pm@example.com\",\"p\":\"{}\",\"o\":true}}]', now(), now());",
+        id.0, pm.0
+    ))
+    .await;
+    let store = db.open_again().await;
+    let got = store.read().await.unwrap().get_meeting(id).await.unwrap();
+    let expected = vec![
+        Attendee {
+            email: email("buyer@acme.com"),
+            person: None,
+            response: ResponseStatus::Tentative,
+            organizer: false,
+        },
+        Attendee {
+            email: email("pm@example.com"),
+            person: Some(pm),
+            response: ResponseStatus::Accepted,
+            organizer: true,
+        },
+    ];
+    assert_eq!(got.meeting.attendees, expected);
+    let mut newer = got.clone();
+    newer.cal_sequence = Some(2);
+    newer.meeting.attendees[0].response = ResponseStatus::Declined;
+    let mut tx = store.write().await.unwrap();
+    assert_eq!(
+        tx.upsert_calendar_meeting(&newer).await.unwrap(),
+        (id, Upserted::Updated)
+    );
+    tx.commit().await.unwrap();
+    let again = store.read().await.unwrap().get_meeting(id).await.unwrap();
+    assert_eq!(
+        again.meeting.attendees[0].response,
+        ResponseStatus::Declined
+    );
+    assert_eq!(again.meeting.attendees[1], expected[1]);
+    store.close().await;
+    db.finish().await;
 }
