@@ -104,6 +104,14 @@ const BATCHES_AHEAD: usize = STORE_BATCH / BATCH + 4;
 /// 11.9 s); 65,536 was no faster and took 60 MB more.
 const STORE_BATCH: usize = 1 << 15;
 
+/// The first store batch, doubled batch after batch up to [`STORE_BATCH`]:
+/// the database begins work as soon as the reader has a few contacts
+/// instead of idling until it has a whole batch, while its indexes are
+/// still small enough for batches this size to find their pages in the
+/// cache. With a whole first batch, an import of 100,000 events read for
+/// its first 0.45 s (of 1.27) with the database idle.
+const FIRST_STORE_BATCH: usize = 1 << 12;
+
 /// The reader hands over what it has at least every this many occurrences.
 const PROGRESS_EVERY: u64 = 1 << 16;
 
@@ -865,6 +873,7 @@ impl Service {
         // disk. The batch bounds the memory an import takes.
         let mut pending: Vec<Contact> = Vec::with_capacity(STORE_BATCH);
         let mut gone: Vec<NoLongerContact> = Vec::new();
+        let mut store_at = FIRST_STORE_BATCH;
         let mut open = true;
         while open {
             let next = batches.recv().await;
@@ -883,8 +892,9 @@ impl Service {
             // read before them: of two versions of one occurrence, the
             // store then keeps the newer, whichever it is.
             let withdraw = gone.len() >= STORE_BATCH || (!open && !gone.is_empty());
-            if pending.len() >= STORE_BATCH || ((withdraw || !open) && !pending.is_empty()) {
-                let mut contacts = std::mem::replace(&mut pending, Vec::with_capacity(STORE_BATCH));
+            if pending.len() >= store_at || ((withdraw || !open) && !pending.is_empty()) {
+                store_at = (store_at * 2).min(STORE_BATCH);
+                let mut contacts = std::mem::replace(&mut pending, Vec::with_capacity(store_at));
                 contacts.sort_unstable_by_key(|c| c.meeting.meeting.id);
                 let stored = store_batch(
                     tx.as_mut(),
