@@ -98,16 +98,41 @@ async fn one_at_a_time() -> tokio::sync::MutexGuard<'static, ()> {
     LOCK.lock().await
 }
 
-/// The server on a copy of the demo, a chromedriver and a browser session.
+/// The server on a copy of the demo and a browser session: what a flow
+/// drives.
 struct Session {
     base: String,
     service: Service,
     driver: WebDriver,
+}
+
+/// The chromedriver process and the database file behind a [`Session`],
+/// ended after the flow, once its browser session is quit: chromedriver
+/// closes its Chromium when the session is quit, and a chromedriver killed
+/// first leaves it running (a dozen processes per flow, left over after
+/// the tests).
+struct Behind {
     chromedriver: Child,
     db: PathBuf,
 }
 
-impl Drop for Session {
+/// The processes chromedriver started (its Chromium), from any of its
+/// threads, by Linux's `/proc`; none where that cannot be read.
+fn children(pid: u32) -> Vec<u32> {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return Vec::new();
+    };
+    tasks
+        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("children")).ok())
+        .flat_map(|c| {
+            c.split_whitespace()
+                .filter_map(|p| p.parse().ok())
+                .collect::<Vec<u32>>()
+        })
+        .collect()
+}
+
+impl Drop for Behind {
     fn drop(&mut self) {
         let _ = self.chromedriver.kill();
         let _ = self.chromedriver.wait();
@@ -124,7 +149,7 @@ fn free_port() -> u16 {
         .unwrap()
 }
 
-async fn session(name: &str, driver_path: &Path) -> Session {
+async fn session(name: &str, driver_path: &Path) -> (Session, Behind) {
     let db = tmp().join(format!("browser-{name}-{}.db", std::process::id()));
     std::fs::copy(demo_template(), &db).unwrap();
     let opened = accord_store_sqlite::open(&format!("sqlite://{}", db.display()))
@@ -182,13 +207,14 @@ async fn session(name: &str, driver_path: &Path) -> Session {
         .set_implicit_wait_timeout(Duration::from_secs(5))
         .await
         .unwrap();
-    Session {
-        base,
-        service,
-        driver,
-        chromedriver,
-        db,
-    }
+    (
+        Session {
+            base,
+            service,
+            driver,
+        },
+        Behind { chromedriver, db },
+    )
 }
 
 /// Runs a flow; on failure saves a screenshot and the page's HTML, then
@@ -202,7 +228,12 @@ where
         return;
     };
     let _one = one_at_a_time().await;
-    let s = session(name, &driver_path).await;
+    let (s, behind) = session(name, &driver_path).await;
+    let browsers = children(behind.chromedriver.id());
+    assert!(
+        !browsers.is_empty() || !Path::new("/proc/self").exists(),
+        "chromedriver started no browser"
+    );
     let driver = s.driver.clone();
     let outcome = tokio::spawn(flow(s)).await;
     let failure = match outcome {
@@ -225,6 +256,24 @@ where
         );
     }
     let _ = driver.quit().await;
+    drop(behind);
+    // No browser is left running after the tests.
+    let running = || {
+        browsers
+            .iter()
+            .filter(|p| Path::new(&format!("/proc/{p}")).exists())
+            .count()
+    };
+    let mut waited = 0;
+    while running() > 0 && waited < 50 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        waited += 1;
+    }
+    assert_eq!(
+        running(),
+        0,
+        "browser flow {name}: Chromium {browsers:?} still running 5 s after the flow"
+    );
 }
 
 async fn person(service: &Service, email: &str) -> Person {
