@@ -71,7 +71,7 @@ for n in "$SMALL" "$EVENTS" "$LARGE"; do
             > "$WORK/report-$n.json" 2> "$WORK/time-$n.txt"
         runs+=("$(elapsed "$WORK/time-$n.txt")")
         kb=$(peak_kb "$WORK/time-$n.txt")
-        [ "$kb" -gt "$peak" ] && peak=$kb
+        if [ "$kb" -gt "$peak" ]; then peak=$kb; fi
     done
     # The median run's time (one run moves by some 5 % on a shared
     # machine), and the highest peak of them all.
