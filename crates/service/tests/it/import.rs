@@ -914,15 +914,16 @@ async fn a_failure_half_way_through_a_file_leaves_nothing_behind(db: &TestDb) {
     assert_eq!(snapshot(&s).await, before);
 
     // A calendar whose contacts fail part-way through being written: those
-    // written before are rolled back too.
+    // written before are rolled back too. 9,000 contacts are stored in two
+    // batches (the first of 4,096), the poisoned one in the second.
     assert_eq!(
         crm(&s, &[fixture("generic/accounts.csv")]).await.imported(),
         1
     );
     let before = snapshot(&s).await;
     let mut ics = String::from("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\n");
-    for i in 0..3000 {
-        let title = if i == 2999 {
+    for i in 0..9000 {
+        let title = if i == 8999 {
             "Poison".to_owned()
         } else {
             format!("Call {i}")
