@@ -112,6 +112,11 @@ impl<R: Read> Lines<R> {
         }
     }
 
+    /// Number and byte offset of the next physical line.
+    pub(crate) fn position(&self) -> (usize, u64) {
+        (self.line, self.offset)
+    }
+
     /// The next content line, or `None` at the end.
     pub(crate) fn next_line(&mut self) -> io::Result<Option<ContentLine<'_>>> {
         if self.peek(0)?.is_none() {

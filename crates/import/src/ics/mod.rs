@@ -29,7 +29,9 @@
 //!    first component can precede that moment, and the second pass meets
 //!    that one first. Memory: the filter (sized by the file, 8 MiB at most)
 //!    plus the groups, which grow with the overrides and duplicates, not
-//!    with the events.
+//!    with the events. A large file is read in parts on several threads,
+//!    folded together in file order to the same result (the `index`
+//!    module).
 //! 2. **Emit**: events outside any group are parsed, expanded and emitted
 //!    at once. At the first component of a group, its other components are
 //!    read back by byte range, the group is resolved (the highest SEQUENCE,
@@ -58,23 +60,23 @@
 //!   into two series instead of writing that range.
 
 mod event;
+mod index;
 mod lines;
 mod scan;
 mod work;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use accord_domain::id::Email;
 use accord_domain::meeting::ResponseStatus;
-use calcard::common::timezone::Tz;
-use calcard::{Entry, Parser};
 use chrono::{DateTime, Utc};
 
 use crate::diag::{Diagnostic, FileError};
 use event::{Context, Skips};
+use index::{Loc, index};
 use scan::{Item, Keep, scan};
 
 /// The span of time occurrences are wanted for: those starting in
@@ -144,70 +146,6 @@ pub struct CalendarSummary {
 /// hidden entries skipped); files named directly are kept.
 pub fn collect_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>, FileError> {
     crate::paths::expand(paths, "ics")
-}
-
-/// Where a component is, for reading it back.
-#[derive(Clone, Copy, Debug)]
-struct Loc {
-    offset: u64,
-    len: u64,
-    line: usize,
-}
-
-/// What the first pass learns.
-struct Index {
-    floating: Tz,
-    zones: HashMap<String, Tz>,
-    /// UIDs with overrides or several copies → their components (all but
-    /// possibly the first).
-    groups: HashMap<Vec<u8>, Vec<Loc>>,
-}
-
-/// A fixed-size Bloom filter of UIDs: "seen before?" without storing them.
-/// Blocked: a key's four bits all sit in one 64-bit word, so each lookup
-/// costs one cache miss in a filter much larger than the cache. A false
-/// "seen" only makes a lone event a group of one (a few dozen bytes, and
-/// no re-read); at the 8 MiB cap that stays under one event in a thousand
-/// up to about three million events.
-struct Bloom {
-    words: Vec<u64>,
-}
-
-impl Bloom {
-    const MAX_WORDS: u64 = 1 << 20;
-
-    fn for_file(len: u64) -> Bloom {
-        // A word per 32 bytes of file (a VEVENT is rarely under 200 bytes):
-        // a small calendar gets a small filter.
-        let words = (len / 32).clamp(64, Self::MAX_WORDS).next_power_of_two();
-        Bloom {
-            words: vec![0; usize::try_from(words).unwrap_or(1 << 16)],
-        }
-    }
-
-    /// Records `key`; whether it may have been recorded before.
-    fn check_and_set(&mut self, key: &[u8]) -> bool {
-        // FNV-1a, then a multiply to spread the bits: fast on short keys,
-        // and the same on every run.
-        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        for b in key {
-            h = (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3);
-        }
-        h = h.wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        let index = usize::try_from(h >> 40).unwrap_or(0) & (self.words.len() - 1);
-        let mask = (1u64 << (h & 63))
-            | (1u64 << ((h >> 6) & 63))
-            | (1u64 << ((h >> 12) & 63))
-            | (1u64 << ((h >> 18) & 63));
-        match self.words.get_mut(index) {
-            Some(w) => {
-                let seen = *w & mask == mask;
-                *w |= mask;
-                seen
-            }
-            None => true,
-        }
-    }
 }
 
 /// The bytes of a calendar: the file itself, or (for UTF-16 files, which
@@ -415,101 +353,4 @@ fn open(path: &Path) -> Result<Source<'_>, FileError> {
         .map(|r| r.unwrap_or(char::REPLACEMENT_CHARACTER))
         .collect();
     Ok(Source::Memory(text.into_bytes()))
-}
-
-/// The first pass (see the module documentation).
-fn index(path: &Path, source: &Source<'_>) -> Result<Index, FileError> {
-    let reader = source
-        .reader()
-        .map_err(|e| FileError(Diagnostic::new(path, format!("cannot read the file: {e}"))))?;
-    let mut bloom = Bloom::for_file(source.len());
-    let mut groups: HashMap<Vec<u8>, Vec<Loc>> = HashMap::new();
-    let mut zones: HashMap<String, Tz> = HashMap::new();
-    let mut seen_zones: HashSet<Vec<u8>> = HashSet::new();
-    let mut wr_timezone: Option<String> = None;
-    let keep = |kind: &[u8]| {
-        if kind == b"VTIMEZONE" {
-            Keep::All
-        } else {
-            Keep::Nothing
-        }
-    };
-    scan(path, reader, &keep, |item| {
-        match item {
-            Item::CalendarProperty { name, value } => {
-                if name.eq_ignore_ascii_case(b"X-WR-TIMEZONE") && wr_timezone.is_none() {
-                    wr_timezone = Some(String::from_utf8_lossy(value).into_owned());
-                }
-            }
-            Item::Component(c) if *c.kind == *b"VTIMEZONE" => {
-                // Exporters may repeat a VTIMEZONE before every event.
-                let id = c.tzid.clone().unwrap_or_default();
-                if seen_zones.insert(id) {
-                    let text = String::from_utf8_lossy(&c.raw);
-                    // As for events (see `work`): a parser panic on a
-                    // VTIMEZONE leaves the zone unknown, not the import dead.
-                    let zone = std::panic::catch_unwind(|| match Parser::new(&text).entry() {
-                        Entry::ICalendar(ical) => ical
-                            .components
-                            .first()
-                            .and_then(|tz| tz.timezone())
-                            .map(|(name, tz)| (name.to_owned(), tz)),
-                        _ => None,
-                    });
-                    if let Ok(Some((name, tz))) = zone {
-                        zones.insert(name, tz);
-                    }
-                }
-            }
-            Item::Component(c) if *c.kind == *b"VEVENT" => {
-                if let Some(uid) = &c.uid {
-                    let loc = Loc {
-                        offset: c.offset,
-                        len: c.len,
-                        line: c.line,
-                    };
-                    let seen = bloom.check_and_set(uid);
-                    // Only a UID the filter has seen can be a group already.
-                    let known = if seen { groups.get_mut(uid) } else { None };
-                    if let Some(locs) = known {
-                        locs.push(loc);
-                    } else if seen || c.recurrence_id {
-                        groups.insert(uid.clone(), vec![loc]);
-                    }
-                }
-            }
-            Item::Component(_) => {}
-        }
-        Ok(())
-    })?;
-    let floating = wr_timezone
-        .and_then(|name| {
-            zones
-                .get(&name)
-                .copied()
-                .or_else(|| name.parse::<Tz>().ok())
-        })
-        .filter(|tz| !tz.is_floating())
-        .unwrap_or(Tz::UTC);
-    Ok(Index {
-        floating,
-        zones,
-        groups,
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn bloom_remembers() {
-        let mut b = Bloom::for_file(1 << 20);
-        assert!(!b.check_and_set(b"a"));
-        assert!(b.check_and_set(b"a"));
-        let fresh = (0..1000)
-            .filter(|i| !b.check_and_set(format!("uid-{i}").as_bytes()))
-            .count();
-        assert!(fresh > 950, "{fresh}");
-    }
 }

@@ -155,6 +155,56 @@ pub(crate) enum Item<'a> {
     Component(&'a mut Component),
 }
 
+/// The open components and the place a scan is at: where a scan of a
+/// whole file starts ([`State::start`]), and where a scan of a part of one
+/// ends (and the next part's scan starts).
+#[derive(Clone, Debug)]
+pub(crate) struct State {
+    /// The components open, outermost first: name and 1-based line of the
+    /// BEGIN.
+    pub(crate) stack: Vec<(Cow<'static, [u8]>, usize)>,
+    /// 1-based number of the next physical line.
+    pub(crate) line: usize,
+    /// Byte offset of the next physical line.
+    pub(crate) offset: u64,
+    /// Whether a content line has been read (a BOM is only looked for
+    /// before that).
+    pub(crate) seen_content: bool,
+    /// Line of the last content line read (0 before any).
+    pub(crate) last_line: usize,
+}
+
+impl State {
+    /// The start of a file.
+    pub(crate) fn start() -> Self {
+        Self {
+            stack: Vec::new(),
+            line: 1,
+            offset: 0,
+            seen_content: false,
+            last_line: 0,
+        }
+    }
+
+    /// Inside a VCALENDAR at `offset` (lines counted from 1 there), with no
+    /// component open: where the text of a calendar between two events is.
+    pub(crate) fn calendar_level(offset: u64) -> Self {
+        Self {
+            stack: vec![(Cow::Borrowed(b"VCALENDAR".as_slice()), 0)],
+            line: 1,
+            offset,
+            seen_content: true,
+            last_line: 0,
+        }
+    }
+
+    /// Whether the same components are open (their lines aside).
+    pub(crate) fn same_nesting(&self, other: &State) -> bool {
+        self.stack.len() == other.stack.len()
+            && self.stack.iter().zip(&other.stack).all(|(a, b)| a.0 == b.0)
+    }
+}
+
 /// Walks a whole file; `keep` says how much text to keep of which
 /// component kinds. Structural faults (not iCalendar, an END that closes the
 /// wrong BEGIN, a truncated file) are `FileError`s.
@@ -162,15 +212,56 @@ pub(crate) fn scan<R: Read>(
     path: &Path,
     reader: R,
     keep: &dyn Fn(&[u8]) -> Keep,
-    mut visit: impl FnMut(Item<'_>) -> Result<(), FileError>,
+    visit: impl FnMut(Item<'_>) -> Result<(), FileError>,
 ) -> Result<(), FileError> {
+    let end = scan_part(path, reader, State::start(), keep, visit)?;
+    finish(path, &end)
+}
+
+/// The faults only the end of a file shows: nothing in it, or components
+/// left open.
+pub(crate) fn finish(path: &Path, end: &State) -> Result<(), FileError> {
+    if !end.seen_content {
+        return Err(FileError(Diagnostic::new(
+            path,
+            "the file is empty: not an iCalendar file",
+        )));
+    }
+    if let Some((open, open_line)) = end.stack.last() {
+        return Err(FileError(
+            Diagnostic::new(
+                path,
+                format!(
+                    "the file ends inside the {} begun at line {open_line}: it is truncated",
+                    String::from_utf8_lossy(open)
+                ),
+            )
+            .line(end.last_line),
+        ));
+    }
+    Ok(())
+}
+
+/// Walks the text `reader` gives, which begins in `state` (the start of a
+/// file, or a place between components found earlier), and returns the
+/// state it ends in. A component still open at the end is not visited.
+pub(crate) fn scan_part<R: Read>(
+    path: &Path,
+    reader: R,
+    state: State,
+    keep: &dyn Fn(&[u8]) -> Keep,
+    mut visit: impl FnMut(Item<'_>) -> Result<(), FileError>,
+) -> Result<State, FileError> {
     let io_error =
         |e: std::io::Error| FileError(Diagnostic::new(path, format!("cannot read the file: {e}")));
-    let mut lines = Lines::new(reader, 1, 0);
-    let mut stack: Vec<(Cow<'static, [u8]>, usize)> = Vec::new();
+    let mut lines = Lines::new(reader, state.line, state.offset);
+    let State {
+        mut stack,
+        mut seen_content,
+        mut last_line,
+        ..
+    } = state;
     let mut current: Option<(Component, usize, Keep)> = None;
-    let mut seen_content = false;
-    let mut last_line = 0usize;
 
     while let Some(cl) = lines.next_line().map_err(io_error)? {
         last_line = cl.line;
@@ -299,25 +390,14 @@ pub(crate) fn scan<R: Read>(
         }
     }
 
-    if !seen_content {
-        return Err(FileError(Diagnostic::new(
-            path,
-            "the file is empty: not an iCalendar file",
-        )));
-    }
-    if let Some((open, open_line)) = stack.last() {
-        return Err(FileError(
-            Diagnostic::new(
-                path,
-                format!(
-                    "the file ends inside the {} begun at line {open_line}: it is truncated",
-                    String::from_utf8_lossy(open)
-                ),
-            )
-            .line(last_line),
-        ));
-    }
-    Ok(())
+    let (line, offset) = lines.position();
+    Ok(State {
+        stack,
+        line,
+        offset,
+        seen_content,
+        last_line,
+    })
 }
 
 /// The names components have in practice, shared rather than allocated
