@@ -50,14 +50,22 @@ impl ResponseStatus {
     /// Reads an iCalendar `PARTSTAT` value (case-insensitive); anything
     /// unknown is `Unknown`.
     pub fn from_partstat(value: &str) -> Self {
-        match value.trim().to_ascii_uppercase().as_str() {
-            "ACCEPTED" | "COMPLETED" | "IN-PROCESS" => ResponseStatus::Accepted,
-            "TENTATIVE" => ResponseStatus::Tentative,
-            "DECLINED" => ResponseStatus::Declined,
-            "NEEDS-ACTION" => ResponseStatus::NeedsAction,
-            "DELEGATED" => ResponseStatus::Delegated,
-            _ => ResponseStatus::Unknown,
-        }
+        // Asked for every attendee of every event: compared without case
+        // in place, not upper-cased into a new string first.
+        const NAMES: &[(&str, ResponseStatus)] = &[
+            ("ACCEPTED", ResponseStatus::Accepted),
+            ("DECLINED", ResponseStatus::Declined),
+            ("TENTATIVE", ResponseStatus::Tentative),
+            ("NEEDS-ACTION", ResponseStatus::NeedsAction),
+            ("DELEGATED", ResponseStatus::Delegated),
+            ("COMPLETED", ResponseStatus::Accepted),
+            ("IN-PROCESS", ResponseStatus::Accepted),
+        ];
+        let value = value.trim();
+        NAMES
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(value))
+            .map_or(ResponseStatus::Unknown, |(_, status)| *status)
     }
 }
 
@@ -157,5 +165,26 @@ mod tests {
         assert!(ResponseStatus::from_partstat("x-whatever").attended());
         assert!(!ResponseStatus::from_partstat("DECLINED").attended());
         assert!(!ResponseStatus::from_partstat("Delegated").attended());
+    }
+
+    #[test]
+    fn every_partstat_is_read_whatever_its_case() {
+        use ResponseStatus::*;
+        for (value, status) in [
+            ("ACCEPTED", Accepted),
+            (" accepted ", Accepted),
+            ("Completed", Accepted),
+            ("in-process", Accepted),
+            ("TENTATIVE", Tentative),
+            ("declined", Declined),
+            ("Needs-Action", NeedsAction),
+            ("DELEGATED", Delegated),
+            ("", Unknown),
+            ("ACCEPTED-X", Unknown),
+            ("NEEDS ACTION", Unknown),
+            ("DÉCLINED", Unknown),
+        ] {
+            assert_eq!(ResponseStatus::from_partstat(value), status, "{value:?}");
+        }
     }
 }
