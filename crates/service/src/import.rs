@@ -50,7 +50,6 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use accord_domain::account::{Account, Opportunity};
 use accord_domain::id::{
@@ -841,25 +840,18 @@ impl Service {
         };
 
         let (sender, mut batches) = tokio::sync::mpsc::channel::<Batch>(BATCHES_AHEAD);
-        // How far the reader is, against the file's length: near the end,
-        // contacts are stored in smaller batches (see `store_threshold`).
-        let position = Arc::new(AtomicU64::new(0));
-        let file_len = std::fs::metadata(path).map_or(0, |m| m.len());
         // Its own thread, not one of the runtime's blocking pool: it lowers
         // its priority, which it cannot raise again.
         let (done, reader) = tokio::sync::oneshot::channel();
         let spawned = {
             let setup = Arc::clone(&setup);
             let active = Arc::clone(active);
-            let position = Arc::clone(&position);
             let path = path.to_path_buf();
             std::thread::Builder::new()
                 .name("calendar-reader".into())
                 .spawn(move || {
                     lower_priority();
-                    let _ = done.send(read_contacts(
-                        &path, &window, &position, &setup, &active, &sender,
-                    ));
+                    let _ = done.send(read_contacts(&path, &window, &setup, &active, &sender));
                 })
         };
         if let Err(e) = spawned {
@@ -882,13 +874,11 @@ impl Service {
         let mut pending: Vec<Contact> = Vec::with_capacity(STORE_BATCH);
         let mut gone: Vec<NoLongerContact> = Vec::new();
         let mut store_at = FIRST_STORE_BATCH;
-        let mut received = 0usize;
         let mut open = true;
         while open {
             let next = batches.recv().await;
             match next {
                 Some(batch) => {
-                    received += batch.contacts.len();
                     pending.extend(batch.contacts);
                     gone.extend(batch.gone);
                     progress(Progress::Records {
@@ -902,13 +892,7 @@ impl Service {
             // read before them: of two versions of one occurrence, the
             // store then keeps the newer, whichever it is.
             let withdraw = gone.len() >= STORE_BATCH || (!open && !gone.is_empty());
-            let threshold = store_threshold(
-                store_at,
-                received,
-                position.load(Ordering::Relaxed),
-                file_len,
-            );
-            if pending.len() >= threshold || ((withdraw || !open) && !pending.is_empty()) {
+            if pending.len() >= store_at || ((withdraw || !open) && !pending.is_empty()) {
                 store_at = (store_at * 2).min(STORE_BATCH);
                 let mut contacts = std::mem::replace(&mut pending, Vec::with_capacity(store_at));
                 contacts.sort_unstable_by_key(|c| c.meeting.meeting.id);
@@ -1613,7 +1597,6 @@ fn lower_priority() {
 fn read_contacts(
     path: &Path,
     window: &Window,
-    position: &AtomicU64,
     setup: &CalendarSetup,
     active: &ActivePlaybook,
     sender: &tokio::sync::mpsc::Sender<Batch>,
@@ -1625,7 +1608,7 @@ fn read_contacts(
     let mut batch = Vec::with_capacity(BATCH);
     let mut gone = Vec::new();
     let mut open = true;
-    let summary = ics::read_calendar_tracked(path, window, position, |o| {
+    let summary = ics::read_calendar(path, window, |o| {
         read += 1;
         if !open {
             return;
@@ -1687,25 +1670,6 @@ fn read_contacts(
         contacts,
         pm_contacts,
         not_contacts,
-    }
-}
-
-/// How many contacts must be waiting before they are stored: `store_at`,
-/// or, once fewer than that are still to come (estimated from the
-/// contacts `received` in the `read` bytes of a file of `len`), the first
-/// batch's size. A file's last contacts are then stored while the reader
-/// is still at work, instead of all at once after it has finished (up to
-/// 32,768 contacts, half a second of the database working alone).
-fn store_threshold(store_at: usize, received: usize, read: u64, len: u64) -> usize {
-    if read == 0 || received == 0 {
-        return store_at;
-    }
-    let left = u128::from(len.saturating_sub(read));
-    let to_come = received as u128 * left / u128::from(read);
-    if to_come < store_at as u128 {
-        FIRST_STORE_BATCH.min(store_at)
-    } else {
-        store_at
     }
 }
 
@@ -1886,35 +1850,6 @@ fn skipped_list(
 #[cfg(all(test, target_os = "linux"))]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_last_contacts_of_a_file_are_stored_in_small_batches() {
-        // Nothing known yet: the batch size stands.
-        assert_eq!(store_threshold(STORE_BATCH, 0, 0, 1000), STORE_BATCH);
-        assert_eq!(store_threshold(STORE_BATCH, 10, 0, 1000), STORE_BATCH);
-        // 100,000 contacts in the first tenth: 900,000 to come.
-        assert_eq!(
-            store_threshold(STORE_BATCH, 100_000, 100, 1000),
-            STORE_BATCH
-        );
-        // 990,000 in 99 % of the file: about 10,000 to come.
-        assert_eq!(
-            store_threshold(STORE_BATCH, 990_000, 990, 1000),
-            FIRST_STORE_BATCH
-        );
-        // Just over a batch to come; then the end of the file.
-        assert_eq!(store_threshold(STORE_BATCH, 40_000, 500, 1000), STORE_BATCH);
-        assert_eq!(
-            store_threshold(STORE_BATCH, 40_000, 1000, 1000),
-            FIRST_STORE_BATCH
-        );
-        // Never above the size in force, and no overflow on huge files.
-        assert_eq!(store_threshold(1000, 10, 999, 1000), 1000);
-        assert_eq!(
-            store_threshold(STORE_BATCH, usize::MAX, 1, u64::MAX),
-            STORE_BATCH
-        );
-    }
 
     #[test]
     fn the_reader_lowers_its_own_priority_only() {

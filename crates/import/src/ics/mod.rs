@@ -69,7 +69,6 @@ use std::collections::HashSet;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use accord_domain::id::Email;
 use accord_domain::meeting::ResponseStatus;
@@ -216,18 +215,6 @@ impl Fetch<'_> {
 pub fn read_calendar(
     path: &Path,
     window: &Window,
-    each: impl FnMut(Occurrence),
-) -> Result<CalendarSummary, FileError> {
-    read_calendar_tracked(path, window, &AtomicU64::new(0), each)
-}
-
-/// [`read_calendar`], which also keeps `position` at how far into the file
-/// it has read (bytes, up to the end of the last event handed on to be
-/// parsed): another thread can tell how much is left.
-pub fn read_calendar_tracked(
-    path: &Path,
-    window: &Window,
-    position: &AtomicU64,
     mut each: impl FnMut(Occurrence),
 ) -> Result<CalendarSummary, FileError> {
     let io_error =
@@ -285,7 +272,6 @@ pub fn read_calendar_tracked(
                     }
                 }
                 events_read += 1;
-                position.store(c.offset + c.len, Ordering::Relaxed);
                 let group = c
                     .uid
                     .as_ref()
