@@ -152,6 +152,13 @@ fn parse_zone(raw: &[u8]) -> Zone {
     .flatten()
 }
 
+/// Keeps the first X-WR-TIMEZONE (Google's zone for floating times).
+fn wr_timezone(first: &mut Option<String>, name: &[u8], value: &[u8]) {
+    if first.is_none() && name.eq_ignore_ascii_case(b"X-WR-TIMEZONE") {
+        *first = Some(String::from_utf8_lossy(value).into_owned());
+    }
+}
+
 /// What the pass has gathered so far, in file order.
 struct Found {
     bloom: Bloom,
@@ -173,9 +180,7 @@ impl Found {
     }
 
     fn calendar_property(&mut self, name: &[u8], value: &[u8]) {
-        if name.eq_ignore_ascii_case(b"X-WR-TIMEZONE") && self.wr_timezone.is_none() {
-            self.wr_timezone = Some(String::from_utf8_lossy(value).into_owned());
-        }
+        wr_timezone(&mut self.wr_timezone, name, value);
     }
 
     /// A VTIMEZONE: the first of each TZID counts.
@@ -341,9 +346,7 @@ fn scan_one(path: &Path, file: &Path, start: u64, end: u64) -> Result<Part, File
     let state = scan_part(path, f.take(end - start), state, &keep, |item| {
         match item {
             Item::CalendarProperty { name, value } => {
-                if name.eq_ignore_ascii_case(b"X-WR-TIMEZONE") && part.wr_timezone.is_none() {
-                    part.wr_timezone = Some(String::from_utf8_lossy(value).into_owned());
-                }
+                wr_timezone(&mut part.wr_timezone, name, value);
             }
             Item::Component(c) if *c.kind == *b"VTIMEZONE" => {
                 let id = c.tzid.clone().unwrap_or_default();
