@@ -78,10 +78,10 @@ fn index_with(
     part_bytes: u64,
     threads: usize,
 ) -> Result<Index, FileError> {
-    if let Source::File(file) = source
+    if let Source::File(_) = source
         && threads > 1
         && source.len() >= parallel_min
-        && let Some(index) = in_parts(path, file, part_bytes, threads)
+        && let Some(index) = in_parts(path, source.len(), part_bytes, threads)
     {
         return Ok(index);
     }
@@ -279,12 +279,12 @@ struct Part {
     groups: HashMap<Vec<u8>, Vec<Loc>>,
 }
 
-/// The first pass over `file` in parts, `threads` at a time; `None` when
-/// a part does not begin where the one before ends, or anything in the
-/// file is wrong (the plain pass then finds out what).
-fn in_parts(path: &Path, file: &Path, part_bytes: u64, threads: usize) -> Option<Index> {
-    let len = std::fs::metadata(file).ok()?.len();
-    let starts = part_starts(file, len, part_bytes).ok()?;
+/// The first pass over the file at `path` (`len` bytes) in parts,
+/// `threads` at a time; `None` when a part does not begin where the one
+/// before ends, or anything in the file is wrong (the plain pass then
+/// finds out what).
+fn in_parts(path: &Path, len: u64, part_bytes: u64, threads: usize) -> Option<Index> {
+    let starts = part_starts(path, len, part_bytes).ok()?;
     let ranges: Vec<(u64, u64)> = starts
         .iter()
         .zip(starts.iter().skip(1).chain(std::iter::once(&len)))
@@ -297,7 +297,7 @@ fn in_parts(path: &Path, file: &Path, part_bytes: u64, threads: usize) -> Option
         let parts: Vec<Option<Part>> = std::thread::scope(|scope| {
             let running: Vec<_> = round
                 .iter()
-                .map(|&(start, end)| scope.spawn(move || scan_one(path, file, start, end).ok()))
+                .map(|&(start, end)| scope.spawn(move || scan_one(path, start, end).ok()))
                 .collect();
             running
                 .into_iter()
@@ -309,7 +309,7 @@ fn in_parts(path: &Path, file: &Path, part_bytes: u64, threads: usize) -> Option
             let end = part.end.take()?;
             // The part before must end where this one was assumed to begin.
             if let Some(before) = &last
-                && !before.same_nesting(&State::calendar_level(0))
+                && !before.at_calendar_level()
             {
                 return None;
             }
@@ -326,12 +326,12 @@ fn in_parts(path: &Path, file: &Path, part_bytes: u64, threads: usize) -> Option
     }
 }
 
-/// Scans the bytes `start..end` of `file` as one part: from the start of
-/// the file, or inside its VCALENDAR.
-fn scan_one(path: &Path, file: &Path, start: u64, end: u64) -> Result<Part, FileError> {
+/// Scans the bytes `start..end` of the file at `path` as one part: from
+/// the start of the file, or inside its VCALENDAR.
+fn scan_one(path: &Path, start: u64, end: u64) -> Result<Part, FileError> {
     let io_error =
         |e: io::Error| FileError(Diagnostic::new(path, format!("cannot read the file: {e}")));
-    let mut f = File::open(file).map_err(io_error)?;
+    let mut f = File::open(path).map_err(io_error)?;
     f.seek(SeekFrom::Start(start)).map_err(io_error)?;
     let state = if start == 0 {
         State::start()
@@ -576,7 +576,7 @@ mod tests {
         for part_bytes in [1, 150, 700, 4000, len / 3, len] {
             for threads in [2, 3] {
                 let starts = part_starts(&file.0, len, part_bytes).unwrap();
-                let index = in_parts(&file.0, &file.0, part_bytes, threads)
+                let index = in_parts(&file.0, len, part_bytes, threads)
                     .unwrap_or_else(|| panic!("parts of {part_bytes} bytes fell back"));
                 assert_eq!(
                     seen(&index),
@@ -634,7 +634,7 @@ mod tests {
         let one = seen(&whole(&file.0, &source).unwrap());
         let fell_back = (1..text.len() as u64)
             .step_by(37)
-            .filter(|bytes| in_parts(&file.0, &file.0, *bytes, 2).is_none())
+            .filter(|bytes| in_parts(&file.0, source.len(), *bytes, 2).is_none())
             .count();
         assert!(fell_back > 0);
         for bytes in (1..text.len() as u64).step_by(37) {
@@ -701,6 +701,43 @@ mod tests {
                 assert_eq!(got.0.line, expected.0.line);
             }
         }
+    }
+
+    /// Real exporters' files (Google, Outlook, Apple, broken ones), when
+    /// the shared data folder is there: read in parts of a few hundred
+    /// bytes, each finds what one pass finds, or fails as it does.
+    #[test]
+    fn real_calendars_in_parts_as_in_one_pass() {
+        let dir = PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../../shared/data/ics"
+        ));
+        if !dir.is_dir() {
+            eprintln!("notice: {} is not there; nothing to read", dir.display());
+            return;
+        }
+        let files = super::super::collect_paths(&[dir]).unwrap();
+        assert!(!files.is_empty());
+        let mut compared = 0;
+        for file in &files {
+            let source = super::super::open(file).unwrap();
+            if !matches!(source, Source::File(_)) {
+                continue;
+            }
+            let one = whole(file, &source).map(|i| seen(&i));
+            for bytes in [97, 400] {
+                let parts = index_with(file, &source, 0, bytes, 2).map(|i| seen(&i));
+                match (&one, &parts) {
+                    (Ok(a), Ok(b)) => assert_eq!(a, b, "{}, parts of {bytes}", file.display()),
+                    (Err(a), Err(b)) => {
+                        assert_eq!(a.0.to_string(), b.0.to_string(), "{}", file.display());
+                    }
+                    _ => panic!("{}: {one:?} against {parts:?}", file.display()),
+                }
+            }
+            compared += 1;
+        }
+        assert!(compared > 50, "{compared}");
     }
 
     #[test]

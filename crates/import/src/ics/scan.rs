@@ -198,10 +198,10 @@ impl State {
         }
     }
 
-    /// Whether the same components are open (their lines aside).
-    pub(crate) fn same_nesting(&self, other: &State) -> bool {
-        self.stack.len() == other.stack.len()
-            && self.stack.iter().zip(&other.stack).all(|(a, b)| a.0 == b.0)
+    /// Whether this is inside a VCALENDAR with nothing else open, as
+    /// [`State::calendar_level`] assumes.
+    pub(crate) fn at_calendar_level(&self) -> bool {
+        matches!(self.stack.as_slice(), [(name, _)] if **name == *b"VCALENDAR")
     }
 }
 
