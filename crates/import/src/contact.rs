@@ -127,7 +127,10 @@ pub fn classify(o: &Occurrence, dir: &Directory) -> Classification {
             reason: "cancelled",
         };
     }
-    let mut attendees = Vec::with_capacity(o.attendees.len());
+    // Each attendee's person, if internal. The attendee list (emails
+    // copied) is built only for a contact: most occurrences of a calendar
+    // are not one.
+    let mut persons = Vec::with_capacity(o.attendees.len());
     let (mut pm, mut sales, mut internal) = (0usize, 0usize, 0usize);
     // Present customer attendees per account.
     let mut per_account: Vec<(AccountId, usize)> = Vec::new();
@@ -159,12 +162,7 @@ pub fn classify(o: &Occurrence, dir: &Directory) -> Classification {
                 }
             }
         }
-        attendees.push(Attendee {
-            email: a.email.clone(),
-            person: person.map(|(id, _)| id),
-            response: a.response,
-            organizer: a.organizer,
-        });
+        persons.push(person.map(|(id, _)| id));
     }
     // Most present attendees first; ties to the lowest id.
     let Some((account, customers)) = per_account
@@ -181,6 +179,17 @@ pub fn classify(o: &Occurrence, dir: &Directory) -> Classification {
         };
     }
     let owner = dir.owner(account);
+    let attendees = o
+        .attendees
+        .iter()
+        .zip(persons)
+        .map(|(a, person)| Attendee {
+            email: a.email.clone(),
+            person,
+            response: a.response,
+            organizer: a.organizer,
+        })
+        .collect();
     Classification::Contact(ContactInfo {
         account,
         attendees,
