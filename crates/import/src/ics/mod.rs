@@ -215,6 +215,31 @@ impl Fetch<'_> {
 pub fn read_calendar(
     path: &Path,
     window: &Window,
+    each: impl FnMut(Occurrence),
+) -> Result<CalendarSummary, FileError> {
+    read(path, window, None, each)
+}
+
+/// [`read_calendar`] for a caller that needs the attendees of an
+/// occurrence only when one of its addresses is `wanted` (an importer: an
+/// address of a customer's domain). An event whose every ORGANIZER and
+/// ATTENDEE is a plain, valid `mailto:` address that `wanted` refuses is
+/// read without them: its occurrences come with no attendees. Everything
+/// else is as [`read_calendar`] reads it: the same occurrences, times and
+/// statuses, the same skips.
+pub fn read_calendar_for(
+    path: &Path,
+    window: &Window,
+    wanted: &(dyn Fn(&Email) -> bool + Sync),
+    each: impl FnMut(Occurrence),
+) -> Result<CalendarSummary, FileError> {
+    read(path, window, Some(wanted), each)
+}
+
+fn read(
+    path: &Path,
+    window: &Window,
+    wanted: Option<&(dyn Fn(&Email) -> bool + Sync)>,
     mut each: impl FnMut(Occurrence),
 ) -> Result<CalendarSummary, FileError> {
     let io_error =
@@ -225,6 +250,7 @@ pub fn read_calendar(
         window,
         floating: index.floating,
         zones: &index.zones,
+        wanted,
     };
 
     let mut summary = CalendarSummary::default();
