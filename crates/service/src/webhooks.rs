@@ -984,7 +984,11 @@ impl Service {
         if !before.active {
             return Err(accord_store::StoreError::not_found("webhook", id).into());
         }
-        tx.delete_webhook(id).await?;
+        // The audit record first: every write that audits and fans an event
+        // out to the subscriptions locks the audit chain's head before the
+        // subscriptions' rows (their deliveries refer to them). Removing the
+        // subscription first took the two in the other order, and on
+        // PostgreSQL deadlocked with such a write.
         record::audit(
             tx.as_mut(),
             now,
@@ -996,6 +1000,7 @@ impl Service {
             None::<&()>,
         )
         .await?;
+        tx.delete_webhook(id).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -581,6 +581,60 @@ async fn slack_messages_and_pings(db: &TestDb) {
     ));
 }
 
+/// A subscription is removed while another write, which audits and then
+/// fans an event out to the subscriptions, is under way. Each locks the
+/// audit chain's head and the subscription's row; taken in opposite orders,
+/// PostgreSQL broke the deadlock by failing one of them (seen in CI). On
+/// SQLite writers take turns: there is nothing to interleave.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_subscription_is_removed_while_a_change_fans_out() {
+    let Some(db) = TestDb::postgres().await else {
+        return;
+    };
+    let (w, _) = world(&db).await;
+    let created = w
+        .service
+        .create_webhook(&admin(&w), hook(&["*"], "json"))
+        .await
+        .unwrap();
+
+    // The other write: audited, its event not yet fanned out.
+    let mut other = db.store().write().await.unwrap();
+    other
+        .append_audit(&accord_store::NewAudit {
+            at: t0(),
+            actor: accord_store::Actor::system(),
+            action: "request.created".into(),
+            record_kind: "request".into(),
+            record_id: "r1".into(),
+            before: None,
+            after: None,
+        })
+        .await
+        .unwrap();
+    let removal = tokio::spawn({
+        let service = w.service.clone();
+        let caller = admin(&w);
+        let id = created.webhook.id;
+        async move { service.delete_webhook(&caller, id).await }
+    });
+    // Time for the removal to take what it takes before it must wait.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    other
+        .insert_event(&accord_store::OutboxEvent {
+            id: uuid::Uuid::now_v7(),
+            event_type: "request.created".into(),
+            payload: serde_json::json!({}),
+            occurred_at: t0(),
+        })
+        .await
+        .unwrap();
+    other.commit().await.unwrap();
+    removal.await.unwrap().unwrap();
+    drop(w);
+    db.finish().await;
+}
+
 on_both_engines!(
     only_admins_manage_subscriptions_and_secrets_stay_secret,
     events_commit_with_their_change,
