@@ -319,15 +319,13 @@ fn host_fault(s: &str) -> Option<&'static str> {
 /// `host_fault` for an ASCII host (as nearly every address has), in one
 /// pass over its bytes: a calendar import checks millions of them.
 fn ascii_host_fault(s: &[u8]) -> Option<&'static str> {
-    let mut dots = false;
-    let mut first: Option<&'static str> = None;
     let mut start = 0;
     let mut allowed = true;
     for (i, &b) in s.iter().enumerate() {
         if b == b'.' {
-            dots = true;
-            if first.is_none() {
-                first = label_fault(i - start, dash_ends(&s[start..i]), allowed);
+            // A dot has been seen: a label's fault is the one to tell.
+            if let Some(fault) = label_fault(i - start, dash_ends(&s[start..i]), allowed) {
+                return Some(fault);
             }
             start = i + 1;
             allowed = true;
@@ -335,10 +333,10 @@ fn ascii_host_fault(s: &[u8]) -> Option<&'static str> {
             allowed &= HOST_BYTES[usize::from(b)];
         }
     }
-    if !dots {
+    if start == 0 {
         return Some("it needs at least one dot");
     }
-    first.or_else(|| label_fault(s.len() - start, dash_ends(&s[start..]), allowed))
+    label_fault(s.len() - start, dash_ends(&s[start..]), allowed)
 }
 
 /// The bytes a label of a host name may hold: ASCII letters and digits,

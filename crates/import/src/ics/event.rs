@@ -122,30 +122,22 @@ fn decode(raw: &[u8]) -> Cow<'_, str> {
 /// Most events of a calendar are internal meetings, and their address
 /// lines are half of what calcard would parse (about 10 ns a byte).
 fn without_addresses(raw: &[u8], wanted: &dyn Fn(&Email) -> bool) -> Option<Vec<u8>> {
-    // (start, end) of each line with its line break, found by memchr.
+    // Each line with its line break, found by memchr.
     let lines = || {
-        let mut start = 0;
+        let mut rest = raw;
         std::iter::from_fn(move || {
-            let rest = raw.get(start..).filter(|r| !r.is_empty())?;
             let len = memchr::memchr(b'\n', rest).map_or(rest.len(), |i| i + 1);
-            start += len;
-            Some((start - len, start))
+            let (line, after) = rest.split_at(len);
+            rest = after;
+            (!line.is_empty()).then_some(line)
         })
     };
     let is_address = |line: &[u8]| {
-        matches!(line.first(), Some(b'A' | b'a' | b'O' | b'o')) && {
-            let name = super::lines::name_of(line);
-            name.len() < line.len()
-                && (name.eq_ignore_ascii_case(b"ATTENDEE")
-                    || name.eq_ignore_ascii_case(b"ORGANIZER"))
-        }
+        let name = super::lines::name_of(line);
+        name.len() < line.len() && super::scan::is_address(name)
     };
     let mut addresses = 0;
-    for (start, end) in lines() {
-        let line = &raw[start..end];
-        if !is_address(line) {
-            continue;
-        }
+    for line in lines().filter(|l| is_address(l)) {
         addresses += 1;
         let text = line.strip_suffix(b"\n").unwrap_or(line);
         let text = text.strip_suffix(b"\r").unwrap_or(text);
@@ -170,13 +162,10 @@ fn without_addresses(raw: &[u8], wanted: &dyn Fn(&Email) -> bool) -> Option<Vec<
         }
     }
     (addresses > 0).then(|| {
-        let mut lean = Vec::with_capacity(raw.len());
-        for (start, end) in lines() {
-            if !is_address(&raw[start..end]) {
-                lean.extend_from_slice(&raw[start..end]);
-            }
-        }
-        lean
+        lines()
+            .filter(|l| !is_address(l))
+            .collect::<Vec<_>>()
+            .concat()
     })
 }
 

@@ -81,13 +81,17 @@ const DEFAULT_PARAMETERS: &[&[u8]] = &[b"CUTYPE=INDIVIDUAL"];
 /// parameters nothing reads (CN, ROLE, RSVP, X-NUM-GUESTS and the like are
 /// often half of an exported event, and parsing is the reader's cost).
 fn keep_line(out: &mut Vec<u8>, prop: &[u8], text: &[u8]) {
-    let address = prop.eq_ignore_ascii_case(b"ATTENDEE") || prop.eq_ignore_ascii_case(b"ORGANIZER");
     let start = out.len();
-    if !(address && slim_address(out, prop.len(), text)) {
+    if !(is_address(prop) && slim_address(out, prop.len(), text)) {
         out.truncate(start);
         out.extend_from_slice(text);
     }
     out.extend_from_slice(b"\r\n");
+}
+
+/// Whether a property names a calendar user: ORGANIZER or ATTENDEE.
+pub(crate) fn is_address(prop: &[u8]) -> bool {
+    prop.eq_ignore_ascii_case(b"ATTENDEE") || prop.eq_ignore_ascii_case(b"ORGANIZER")
 }
 
 /// Writes an address line with only `ADDRESS_PARAMETERS`; false (with
@@ -103,8 +107,7 @@ fn slim_address(out: &mut Vec<u8>, name_len: usize, text: &[u8]) -> bool {
     let delimiters =
         memchr::memchr3_iter(b'"', b';', b':', &text[name_len..]).map(|i| name_len + i);
     for i in delimiters {
-        let b = &text[i];
-        match b {
+        match text[i] {
             b'"' => quoted = !quoted,
             b';' | b':' if !quoted => {
                 if i > param {
@@ -123,7 +126,7 @@ fn slim_address(out: &mut Vec<u8>, name_len: usize, text: &[u8]) -> bool {
                         out.extend_from_slice(p);
                     }
                 }
-                if *b == b':' {
+                if text[i] == b':' {
                     out.extend_from_slice(&text[i..]);
                     return true;
                 }
