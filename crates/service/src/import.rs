@@ -1608,10 +1608,7 @@ fn read_contacts(
     let mut batch = Vec::with_capacity(BATCH);
     let mut gone = Vec::new();
     let mut open = true;
-    // Only an address of an account's domain can make an occurrence a
-    // customer contact: events without one are read without attendees.
-    let customer = |e: &Email| setup.directory.account_of(e).is_some();
-    let summary = ics::read_calendar_for(path, window, &customer, |o| {
+    let summary = ics::read_calendar(path, window, |o| {
         read += 1;
         if !open {
             return;

@@ -66,9 +66,19 @@ pub(crate) struct Context<'a> {
     pub(crate) floating: Tz,
     /// TZIDs defined by the file's VTIMEZONEs that calcard maps to a zone.
     pub(crate) zones: &'a HashMap<String, Tz>,
-    /// The addresses the caller reads attendees for (see
-    /// `read_calendar_for`); `None`: every event's attendees.
-    pub(crate) wanted: Option<&'a (dyn Fn(&Email) -> bool + Sync)>,
+    /// How ORGANIZER and ATTENDEE lines are read.
+    pub(crate) addresses: Addresses,
+}
+
+/// Who reads an event's ORGANIZER and ATTENDEE lines.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Addresses {
+    /// This module, when every one of them is a plain address (see
+    /// `plain_addresses`); calcard, when any is not.
+    Plain,
+    /// calcard, always: what the plain reading is tested against.
+    #[cfg_attr(not(test), allow(dead_code))]
+    Calcard,
 }
 
 /// Recurrences are expanded from their first occurrence; this many at
@@ -111,17 +121,17 @@ fn decode(raw: &[u8]) -> Cow<'_, str> {
     }
 }
 
-/// An event's text without its ORGANIZER and ATTENDEE lines, when none of
-/// them matters to the caller: each is a plain address (`mailto:`, no
-/// parameter but PARTSTAT, nothing calcard would unquote, unescape or
-/// split), valid, and not `wanted`. Parsed without them, the event gives
-/// what it gives whole, less the attendees nobody asked for, and no
-/// attendee is left out and counted. `None` when an address line matters
-/// or there is none: the text is parsed as it is.
+/// An event's text without its ORGANIZER and ATTENDEE lines, and the
+/// attendees they name, when every one of them is a plain address:
+/// `mailto:`, no parameter but PARTSTAT, nothing calcard would unquote,
+/// unescape or split, and a valid ASCII email. `None` when there is none, or any
+/// other: calcard reads the event whole, and an attendee it cannot use
+/// (a room, an address that is not an email) is left out and counted.
 ///
-/// Most events of a calendar are internal meetings, and their address
-/// lines are half of what calcard would parse (about 10 ns a byte).
-fn without_addresses(raw: &[u8], wanted: &dyn Fn(&Email) -> bool) -> Option<Vec<u8>> {
+/// Address lines are about half of an event's text, and calcard parses
+/// some 100 bytes a microsecond; a plain line takes a scan for its
+/// delimiters and the address check.
+pub(super) fn plain_addresses(raw: &[u8]) -> Option<(Vec<u8>, Vec<EventAttendee>)> {
     // Each line with its line break, found by memchr.
     let lines = || {
         let mut rest = raw;
@@ -132,13 +142,26 @@ fn without_addresses(raw: &[u8], wanted: &dyn Fn(&Email) -> bool) -> Option<Vec<
             (!line.is_empty()).then_some(line)
         })
     };
-    let is_address = |line: &[u8]| {
+    // ASCII only: the text of an event that is not UTF-8 is read as
+    // Latin-1, and other bytes would be read differently then.
+    fn ascii(bytes: &[u8]) -> Option<&str> {
+        bytes
+            .is_ascii()
+            .then(|| std::str::from_utf8(bytes).ok())
+            .flatten()
+    }
+    fn address_name(line: &[u8]) -> Option<&[u8]> {
         let name = super::lines::name_of(line);
-        name.len() < line.len() && super::scan::is_address(name)
-    };
-    let mut addresses = 0;
-    for line in lines().filter(|l| is_address(l)) {
-        addresses += 1;
+        (name.len() < line.len() && super::scan::is_address(name)).then_some(name)
+    }
+    // As calcard's entries are read below: the organisers, then the
+    // attendees, each in file order.
+    let mut organizers = Vec::new();
+    let mut attendees = Vec::new();
+    for line in lines() {
+        let Some(name) = address_name(line) else {
+            continue;
+        };
         let text = line.strip_suffix(b"\n").unwrap_or(line);
         let text = text.strip_suffix(b"\r").unwrap_or(text);
         if memchr::memchr3(b'"', b'\\', b',', text).is_some() {
@@ -146,27 +169,37 @@ fn without_addresses(raw: &[u8], wanted: &dyn Fn(&Email) -> bool) -> Option<Vec<
         }
         let colon = memchr::memchr(b':', text)?;
         let (head, value) = (&text[..colon], &text[colon + 1..]);
-        let plain_params = head
-            .split(|b| *b == b';')
-            .skip(1)
-            .all(|p| p.len() > 9 && p[..9].eq_ignore_ascii_case(b"PARTSTAT="));
-        let mailto = value.len() > 7 && value[..7].eq_ignore_ascii_case(b"mailto:");
-        if !plain_params || !mailto || memchr::memchr(b';', value).is_some() {
+        let mut partstat = None;
+        for param in head.split(|b| *b == b';').skip(1) {
+            let (key, answer) = param.split_at_checked(9)?;
+            if answer.is_empty() || !key.eq_ignore_ascii_case(b"PARTSTAT=") {
+                return None;
+            }
+            // calcard, like `parameter`, goes by the first.
+            partstat = partstat.or(Some(ascii(answer)?));
+        }
+        let (scheme, address) = value.split_at_checked(7)?;
+        if !scheme.eq_ignore_ascii_case(b"mailto:") || memchr::memchr(b';', address).is_some() {
             return None;
         }
-        let email = std::str::from_utf8(value)
-            .ok()
-            .and_then(|v| Email::parse(v).ok())?;
-        if wanted(&email) {
-            return None;
+        let email = Email::parse(ascii(address)?).ok()?;
+        if name.eq_ignore_ascii_case(b"ORGANIZER") {
+            organizers.push((true, email, partstat));
+        } else {
+            attendees.push((false, email, partstat));
         }
     }
-    (addresses > 0).then(|| {
-        lines()
-            .filter(|l| !is_address(l))
-            .collect::<Vec<_>>()
-            .concat()
-    })
+    if organizers.is_empty() && attendees.is_empty() {
+        return None;
+    }
+    let text = lines()
+        .filter(|l| address_name(l).is_none())
+        .collect::<Vec<_>>()
+        .concat();
+    Some((
+        text,
+        merge_attendees(organizers.into_iter().chain(attendees)),
+    ))
 }
 
 /// Parses one VEVENT's text; `None` when it is skipped (the reason is
@@ -177,8 +210,11 @@ pub(crate) fn parse(
     ctx: &Context<'_>,
     skips: &mut Skips,
 ) -> Option<Parsed> {
-    let lean = ctx.wanted.and_then(|wanted| without_addresses(raw, wanted));
-    let text = decode(lean.as_deref().unwrap_or(raw));
+    let plain = match ctx.addresses {
+        Addresses::Plain => plain_addresses(raw),
+        Addresses::Calcard => None,
+    };
+    let text = decode(plain.as_ref().map_or(raw, |(text, _)| text));
     let mut ical = match Parser::new(&text).entry() {
         Entry::ICalendar(ical)
             if ical
@@ -318,7 +354,10 @@ pub(crate) fn parse(
         skips.add("no start time (DTSTART)", || format!("line {line}"));
         return None;
     }
-    let attendees = attendees(comp, line, skips);
+    let attendees = match plain {
+        Some((_, attendees)) => attendees,
+        None => attendees(comp, line, skips),
+    };
     Some(Parsed {
         line,
         uid,
@@ -399,16 +438,13 @@ fn resolve_zone(name: &str, ctx: &Context<'_>) -> Option<Tz> {
         .filter(|tz| !tz.is_floating())
 }
 
-/// ORGANIZER and ATTENDEEs: the organiser attends (accepted) unless they
-/// answer otherwise as an attendee; rooms and resources are not people;
-/// addresses that are not emails cannot be matched to anyone.
+/// ORGANIZER and ATTENDEEs as calcard read them: rooms and resources are
+/// not people; addresses that are not emails cannot be matched to anyone.
 fn attendees(
     comp: &calcard::icalendar::ICalendarComponent,
     line: usize,
     skips: &mut Skips,
 ) -> Vec<EventAttendee> {
-    let mut out: Vec<EventAttendee> = Vec::new();
-    let mut organizer: Option<Email> = None;
     let entries = comp
         .entries
         .iter()
@@ -418,8 +454,7 @@ fn attendees(
                 .iter()
                 .filter(|e| e.name == ICalendarProperty::Attendee),
         );
-    for entry in entries {
-        let is_organizer = entry.name == ICalendarProperty::Organizer;
+    let addresses = entries.filter_map(|entry| {
         let cutype = entry.parameter(&ICalendarParameterName::Cutype);
         if matches!(
             cutype,
@@ -428,7 +463,7 @@ fn attendees(
             ))
         ) {
             skips.add("room or resource attendee", || format!("line {line}"));
-            continue;
+            return None;
         }
         let address = entry.calendar_address().unwrap_or_default();
         let email = Email::parse(address).ok().or_else(|| {
@@ -443,14 +478,28 @@ fn attendees(
             skips.add("attendee that is not an email", || {
                 format!("line {line}: {shown:?}")
             });
-            continue;
+            return None;
         };
         let partstat = entry
             .parameter(&ICalendarParameterName::Partstat)
             .and_then(|v| v.as_text());
+        Some((entry.name == ICalendarProperty::Organizer, email, partstat))
+    });
+    merge_attendees(addresses)
+}
+
+/// The attendee list of (organiser?, email, PARTSTAT) addresses, organisers
+/// first: the (first) organiser attends, accepted, unless they answer
+/// otherwise as an attendee; anyone listed twice counts once.
+fn merge_attendees<'a>(
+    addresses: impl IntoIterator<Item = (bool, Email, Option<&'a str>)>,
+) -> Vec<EventAttendee> {
+    let mut out: Vec<EventAttendee> = Vec::new();
+    let mut has_organizer = false;
+    for (is_organizer, email, partstat) in addresses {
         if is_organizer {
-            if organizer.is_none() {
-                organizer = Some(email.clone());
+            if !has_organizer {
+                has_organizer = true;
                 out.push(EventAttendee {
                     email,
                     response: ResponseStatus::Accepted,

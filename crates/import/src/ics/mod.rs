@@ -75,7 +75,7 @@ use accord_domain::meeting::ResponseStatus;
 use chrono::{DateTime, Utc};
 
 use crate::diag::{Diagnostic, FileError};
-use event::{Context, Skips};
+use event::{Addresses, Context, Skips};
 use index::{Loc, index};
 use scan::{Item, Keep, scan};
 
@@ -217,29 +217,13 @@ pub fn read_calendar(
     window: &Window,
     each: impl FnMut(Occurrence),
 ) -> Result<CalendarSummary, FileError> {
-    read(path, window, None, each)
-}
-
-/// [`read_calendar`] for a caller that needs the attendees of an
-/// occurrence only when one of its addresses is `wanted` (an importer: an
-/// address of a customer's domain). An event whose every ORGANIZER and
-/// ATTENDEE is a plain, valid `mailto:` address that `wanted` refuses is
-/// read without them: its occurrences come with no attendees. Everything
-/// else is as [`read_calendar`] reads it: the same occurrences, times and
-/// statuses, the same skips.
-pub fn read_calendar_for(
-    path: &Path,
-    window: &Window,
-    wanted: &(dyn Fn(&Email) -> bool + Sync),
-    each: impl FnMut(Occurrence),
-) -> Result<CalendarSummary, FileError> {
-    read(path, window, Some(wanted), each)
+    read(path, window, Addresses::Plain, each)
 }
 
 fn read(
     path: &Path,
     window: &Window,
-    wanted: Option<&(dyn Fn(&Email) -> bool + Sync)>,
+    addresses: Addresses,
     mut each: impl FnMut(Occurrence),
 ) -> Result<CalendarSummary, FileError> {
     let io_error =
@@ -250,7 +234,7 @@ fn read(
         window,
         floating: index.floating,
         zones: &index.zones,
-        wanted,
+        addresses,
     };
 
     let mut summary = CalendarSummary::default();
@@ -379,4 +363,153 @@ fn open(path: &Path) -> Result<Source<'_>, FileError> {
         .map(|r| r.unwrap_or(char::REPLACEMENT_CHARACTER))
         .collect();
     Ok(Source::Memory(text.into_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    /// Address lines an event may have: plain ones, in every form the
+    /// plain reading takes, and every kind it must leave to calcard.
+    const ADDRESS_LINES: &[&str] = &[
+        "ORGANIZER;CN=Ana Pérez:mailto:ana@ourco.example",
+        "ATTENDEE;CUTYPE=INDIVIDUAL;ROLE=REQ-PARTICIPANT;PARTSTAT=ACCEPTED;CN=Raj\r\n  Patel;X-NUM-GUESTS=0:mailto:Raj.Patel@OURCO.example",
+        "ATTENDEE;PARTSTAT=DECLINED:MAILTO:lee@ourco.example",
+        "attendee;partstat=tentative:mailto:Lee@OurCo.example",
+        "ATTENDEE:mailto:sam@partner.example",
+        "ATTENDEE;PARTSTAT=ACCEPTED:mailto:buyer@acme.example",
+        "ATTENDEE;PARTSTAT=declined:mailto:cto@eu.acme.example",
+        "ATTENDEE;PARTSTAT=X-UNHEARD-OF:mailto:kim@acme.example",
+        "ATTENDEE;PARTSTAT=DECLINED;PARTSTAT=ACCEPTED:mailto:buyer@acme.example",
+        "ATTENDEE;PARTSTAT=:mailto:eve@ourco.example",
+        "ATTENDEE;PARTSTAT=ACCEPTED:mailto:mailto:twice@acme.example",
+        "ATTENDEE;PARTSTAT=ACCEPTED:mailto: spaced@acme.example ",
+        "ATTENDEE;PARTSTAT=ACCEPTED:mailto:émile@acme.example",
+        "ATTENDEE;PARTSTAT=ACCEPTED:mailto:a:b@acme.example",
+        "ORGANIZER:mailto:vp@acme.example",
+        "ORGANIZER;PARTSTAT=DECLINED:mailto:lee@ourco.example",
+        "ATTENDEE;CUTYPE=ROOM;CN=Room 4:mailto:room4@ourco.example",
+        "ATTENDEE;CUTYPE=RESOURCE:mailto:beamer@ourco.example",
+        "ATTENDEE:mailto:not-an-address",
+        "ATTENDEE;EMAIL=kim@acme.example:urn:uuid:3f1c",
+        "ATTENDEE;CN=\"Lo, Mei\":mailto:mei@ourco.example",
+        "ATTENDEE:mailto:a\\,b@ourco.example",
+        "ATTENDEE;PARTSTAT=TENTATIVE:mailto:ana@ourco.example",
+        "ATTENDEE;PARTSTAT=DECLINED:mailto:ANA@ourco.example",
+        "ATTENDEE:urn:uuid:9",
+        "ATTENDEE:",
+        "ATTENDEE;PARTSTAT=ACCEPTED:mailto:zoe@acmeother.example",
+    ];
+
+    fn event_with(uid: &str, day: usize, extra: &[u8], lines: &[usize]) -> Vec<u8> {
+        let mut text = format!(
+            "BEGIN:VEVENT\r\nUID:{uid}\r\nDTSTART:202503{day:02}T090000Z\r\nDTEND:202503{day:02}T100000Z\r\n"
+        )
+        .into_bytes();
+        text.extend_from_slice(extra);
+        for i in lines {
+            text.extend_from_slice(ADDRESS_LINES[*i].as_bytes());
+            text.extend_from_slice(b"\r\n");
+        }
+        text.extend_from_slice(b"END:VEVENT\r\n");
+        text
+    }
+
+    fn march_2025() -> Window {
+        Window {
+            from: Utc.with_ymd_and_hms(2025, 3, 1, 0, 0, 0).unwrap(),
+            to: Utc.with_ymd_and_hms(2025, 4, 1, 0, 0, 0).unwrap(),
+        }
+    }
+
+    /// Reads `text` as a file, with addresses read as `addresses` says.
+    fn read_text(
+        text: &[u8],
+        addresses: Addresses,
+    ) -> (Result<CalendarSummary, FileError>, Vec<Occurrence>) {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let path = std::env::temp_dir().join(format!(
+            "accord-ics-{}-{}.ics",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        std::fs::write(&path, text).unwrap();
+        let mut list = Vec::new();
+        let summary = read(&path, &march_2025(), addresses, |o| list.push(o));
+        let _ = std::fs::remove_file(&path);
+        (summary, list)
+    }
+
+    proptest::proptest! {
+        /// A calendar read with its plain addresses read here gives what
+        /// calcard gives: the same occurrences, attendees and answers
+        /// included, and the same skips.
+        #[test]
+        fn plain_addresses_are_read_as_calcard_reads_them(
+            events in proptest::collection::vec(
+                (
+                    proptest::collection::vec(0..ADDRESS_LINES.len(), 0..6),
+                    0usize..4,
+                    proptest::collection::vec(0..ADDRESS_LINES.len(), 0..4),
+                ),
+                1..12,
+            ),
+        ) {
+            let mut text = b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\n".to_vec();
+            for (n, (lines, kind, override_lines)) in events.iter().enumerate() {
+                let uid = format!("e{n}");
+                let day = 2 + n;
+                match kind {
+                    // A weekly series with an override of its second week.
+                    0 => {
+                        text.extend(event_with(&uid, day, b"RRULE:FREQ=WEEKLY;COUNT=3\r\n", lines));
+                        let rid = format!("RECURRENCE-ID:202503{:02}T090000Z\r\nSEQUENCE:1\r\n", day + 7);
+                        text.extend(event_with(&uid, day + 7, rid.as_bytes(), override_lines));
+                    }
+                    1 => text.extend(event_with(&uid, day, b"STATUS:CANCELLED\r\n", lines)),
+                    // A title in Latin-1, as old exporters write it.
+                    2 => text.extend(event_with(&uid, day, b"SUMMARY:Caf\xe9\r\n", lines)),
+                    _ => text.extend(event_with(&uid, day, b"SUMMARY:Call\r\n", lines)),
+                }
+            }
+            text.extend_from_slice(b"END:VCALENDAR\r\n");
+
+            let (plain_summary, plain) = read_text(&text, Addresses::Plain);
+            let (calcard_summary, calcard) = read_text(&text, Addresses::Calcard);
+            proptest::prop_assert_eq!(plain_summary.unwrap(), calcard_summary.unwrap());
+            proptest::prop_assert_eq!(plain, calcard);
+        }
+    }
+
+    #[test]
+    fn plain_address_lines_are_left_out_of_what_calcard_parses() {
+        let event = "BEGIN:VEVENT\r\nUID:x\r\nORGANIZER:mailto:ana@ourco.example\r\nATTENDEE;PARTSTAT=DECLINED:mailto:Buyer@Acme.example\r\nATTENDEE:mailto:ana@ourco.example\r\nSUMMARY:Call\r\nEND:VEVENT\r\n";
+        let (text, attendees) = event::plain_addresses(event.as_bytes()).unwrap();
+        assert_eq!(
+            text,
+            b"BEGIN:VEVENT\r\nUID:x\r\nSUMMARY:Call\r\nEND:VEVENT\r\n".to_vec()
+        );
+        let got: Vec<_> = attendees
+            .iter()
+            .map(|a| (a.email.as_str(), a.response, a.organizer))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("ana@ourco.example", ResponseStatus::Accepted, true),
+                ("buyer@acme.example", ResponseStatus::Declined, false),
+            ]
+        );
+
+        // Any other address line, and the event goes to calcard whole.
+        let room = event.replace(
+            "SUMMARY",
+            "ATTENDEE;CUTYPE=ROOM:mailto:r@ourco.example\r\nSUMMARY",
+        );
+        assert!(event::plain_addresses(room.as_bytes()).is_none());
+        let none = "BEGIN:VEVENT\r\nUID:x\r\nEND:VEVENT\r\n";
+        assert!(event::plain_addresses(none.as_bytes()).is_none());
+    }
 }

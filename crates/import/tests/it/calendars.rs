@@ -1,9 +1,8 @@
 //! Calendar exports as Google and Outlook write them, and the corners of
 //! iCalendar the reader must get right.
 
-use accord_domain::id::Email;
 use accord_domain::meeting::ResponseStatus;
-use accord_import::ics::{Occurrence, Window, read_calendar, read_calendar_for};
+use accord_import::ics::{Occurrence, Window, read_calendar};
 
 use crate::common::{TempDir, fixture, march_2025, read_all, utc};
 
@@ -417,122 +416,5 @@ fn a_recurrence_too_dense_to_reach_the_window_is_reported() {
     assert!(
         summary.skipped[0].0.starts_with("recurrence too dense"),
         "{summary:?}"
-    );
-}
-
-/// Address lines an event may have: plain ones of our domain and of a
-/// customer's, and every kind the lean read must leave to calcard.
-const ADDRESS_LINES: &[&str] = &[
-    "ORGANIZER;CN=Ana Pérez:mailto:ana@ourco.example",
-    "ATTENDEE;CUTYPE=INDIVIDUAL;ROLE=REQ-PARTICIPANT;PARTSTAT=ACCEPTED;CN=Raj\r\n  Patel;X-NUM-GUESTS=0:mailto:Raj.Patel@OURCO.example",
-    "ATTENDEE;PARTSTAT=DECLINED:MAILTO:lee@ourco.example",
-    "ATTENDEE:mailto:sam@partner.example",
-    "ATTENDEE;PARTSTAT=ACCEPTED:mailto:buyer@acme.example",
-    "ATTENDEE;PARTSTAT=DECLINED:mailto:cto@eu.acme.example",
-    "ORGANIZER:mailto:vp@acme.example",
-    "ATTENDEE;CUTYPE=ROOM;CN=Room 4:mailto:room4@ourco.example",
-    "ATTENDEE;CUTYPE=RESOURCE:mailto:beamer@ourco.example",
-    "ATTENDEE:mailto:not-an-address",
-    "ATTENDEE;EMAIL=kim@acme.example:urn:uuid:3f1c",
-    "ATTENDEE;EMAIL=kim@ourco.example:urn:uuid:3f1d",
-    "ATTENDEE;CN=\"Lo, Mei\":mailto:mei@ourco.example",
-    "ATTENDEE:mailto:a\\,b@ourco.example",
-    "ATTENDEE;PARTSTAT=TENTATIVE:mailto:ana@ourco.example",
-    "ATTENDEE:urn:uuid:9",
-    "ATTENDEE:",
-    "ATTENDEE;PARTSTAT=ACCEPTED:mailto:zoe@acmeother.example",
-];
-
-fn event_with(uid: &str, day: u32, extra: &str, lines: &[usize]) -> String {
-    let mut text = format!(
-        "BEGIN:VEVENT\r\nUID:{uid}\r\nDTSTART:202503{day:02}T090000Z\r\nDTEND:202503{day:02}T100000Z\r\nSUMMARY:Call {uid}\r\n{extra}"
-    );
-    for i in lines {
-        text.push_str(ADDRESS_LINES[*i]);
-        text.push_str("\r\n");
-    }
-    text.push_str("END:VEVENT\r\n");
-    text
-}
-
-proptest::proptest! {
-    /// Read for the addresses of a customer's domain, a calendar gives the
-    /// same occurrences, statuses and skips as read whole; an occurrence
-    /// comes without attendees only when none of them was of that domain.
-    #[test]
-    fn events_read_for_customers_lose_only_attendees_nobody_wants(
-        events in proptest::collection::vec(
-            (
-                proptest::collection::vec(0..ADDRESS_LINES.len(), 0..6),
-                0usize..4,
-                proptest::collection::vec(0..ADDRESS_LINES.len(), 0..4),
-            ),
-            1..12,
-        ),
-    ) {
-        let mut text = String::from("BEGIN:VCALENDAR\r\nVERSION:2.0\r\n");
-        for (n, (lines, kind, override_lines)) in events.iter().enumerate() {
-            let uid = format!("e{n}");
-            let day = 2 + n as u32;
-            match kind {
-                // A weekly series with an override of its second week.
-                0 => {
-                    text.push_str(&event_with(&uid, day, "RRULE:FREQ=WEEKLY;COUNT=3\r\n", lines));
-                    let rid = format!("RECURRENCE-ID:202503{:02}T090000Z\r\nSTATUS:CANCELLED\r\n", day + 7);
-                    text.push_str(&event_with(&uid, day + 7, &rid, override_lines));
-                }
-                1 => text.push_str(&event_with(&uid, day, "STATUS:CANCELLED\r\n", lines)),
-                _ => text.push_str(&event_with(&uid, day, "", lines)),
-            }
-        }
-        text.push_str("END:VCALENDAR\r\n");
-        let dir = TempDir::new("lean");
-        let path = dir.file("c.ics", &text);
-        let window = march_2025();
-
-        let mut whole = Vec::new();
-        let whole_summary = read_calendar(&path, &window, |o| whole.push(o)).unwrap();
-        let customer = |e: &Email| e.domain() == "acme.example" || e.domain().ends_with(".acme.example");
-        let mut lean = Vec::new();
-        let lean_summary = read_calendar_for(&path, &window, &customer, |o| lean.push(o)).unwrap();
-
-        proptest::prop_assert_eq!(&lean_summary, &whole_summary);
-        proptest::prop_assert_eq!(lean.len(), whole.len());
-        for (l, w) in lean.iter().zip(&whole) {
-            if l.attendees.is_empty() && !w.attendees.is_empty() {
-                proptest::prop_assert!(
-                    !w.attendees.iter().any(|a| customer(&a.email)),
-                    "{} lost a customer: {:?}", w.uid, w.attendees
-                );
-                let mut bare = w.clone();
-                bare.attendees.clear();
-                proptest::prop_assert_eq!(l, &bare);
-            } else {
-                proptest::prop_assert_eq!(l, w);
-            }
-        }
-    }
-}
-
-#[test]
-fn internal_meetings_are_read_without_their_attendees() {
-    // The lean read does leave lines out: an event of plain internal
-    // addresses has no attendees; one with a customer keeps them all.
-    let text = format!(
-        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\n{}{}END:VCALENDAR\r\n",
-        event_with("internal", 3, "", &[0, 1, 2]),
-        event_with("customer", 4, "", &[0, 1, 4]),
-    );
-    let dir = TempDir::new("lean");
-    let path = dir.file("c.ics", &text);
-    let customer = |e: &Email| e.domain() == "acme.example";
-    let mut got = Vec::new();
-    read_calendar_for(&path, &march_2025(), &customer, |o| {
-        got.push((o.uid, o.attendees.len()))
-    })
-    .unwrap();
-    assert_eq!(
-        got,
-        vec![("internal".to_owned(), 0), ("customer".to_owned(), 3)]
     );
 }
