@@ -23,6 +23,33 @@ pub(crate) struct ContentLine<'a> {
 /// Bytes read from the file at a time. A longer line grows the buffer.
 const CHUNK: usize = 1 << 16;
 
+/// The longest content line read, folds included: 64 MiB. Exporters fold
+/// lines at 75 bytes, and the longest real ones are inline attachments
+/// (mail servers refuse much over 25 MB); a longer line is a file that is
+/// not iCalendar (a binary file, or text with no line breaks), which would
+/// otherwise be read into memory whole.
+pub(crate) const MAX_LINE: usize = 64 << 20;
+
+/// A content line longer than [`MAX_LINE`], which begins at `line`: the
+/// error `next_line` fails with (kind `InvalidData`).
+#[derive(Debug)]
+pub(crate) struct LineTooLong {
+    pub(crate) line: usize,
+    pub(crate) limit: usize,
+}
+
+impl std::fmt::Display for LineTooLong {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "a line longer than {} MiB (folds included): not an iCalendar file",
+            self.limit >> 20
+        )
+    }
+}
+
+impl std::error::Error for LineTooLong {}
+
 /// Reads content lines from a file through a buffer of its own, and hands
 /// them out as slices of it: a line is not copied on its way (a calendar
 /// of a million events has some 25 million of them, read twice).
@@ -38,6 +65,8 @@ pub(crate) struct Lines<R> {
     offset: u64,
     /// The unfolded text of a folded line.
     text: Vec<u8>,
+    /// The longest content line read (`MAX_LINE`).
+    limit: usize,
 }
 
 impl<R: Read> Lines<R> {
@@ -53,7 +82,15 @@ impl<R: Read> Lines<R> {
             line: first_line,
             offset,
             text: Vec::new(),
+            limit: MAX_LINE,
         }
+    }
+
+    /// With another longest line than `MAX_LINE`.
+    #[cfg(test)]
+    fn limit(mut self, limit: usize) -> Self {
+        self.limit = limit;
+        self
     }
 
     /// Reads more of the file after the bytes not handed out yet (moved to
@@ -68,7 +105,17 @@ impl<R: Read> Lines<R> {
             self.start = 0;
         }
         if self.end == self.buf.len() {
-            self.buf.resize(self.buf.len() * 2, 0);
+            // The buffer is full of the line being read.
+            if self.end >= self.limit {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    LineTooLong {
+                        line: self.line,
+                        limit: self.limit,
+                    },
+                ));
+            }
+            self.buf.resize((self.buf.len() * 2).min(self.limit), 0);
         }
         loop {
             match self.reader.read(&mut self.buf[self.end..]) {
@@ -284,6 +331,44 @@ mod tests {
         // No line at all, and a file of one unterminated line.
         assert!(read_all(&b""[..]).is_empty());
         assert_eq!(read_all(trickle(b"X:1")), reference(b"X:1"));
+    }
+
+    #[test]
+    fn a_line_longer_than_the_limit_fails_with_its_number() {
+        let limit = CHUNK * 2;
+        let fits = format!(
+            "X:1\r\nDESCRIPTION:{}\r\n {}\r\nY:2\r\n",
+            "a".repeat(CHUNK),
+            "b".repeat(CHUNK / 2)
+        );
+        let mut lines = Lines::new(fits.as_bytes(), 1, 0).limit(limit);
+        let mut n = 0;
+        while lines.next_line().unwrap().is_some() {
+            n += 1;
+        }
+        assert_eq!(n, 3);
+
+        // Folds count: the line is its physical lines together.
+        let long = format!(
+            "X:1\r\nDESCRIPTION:{}\r\n {}\r\nY:2\r\n",
+            "a".repeat(CHUNK),
+            "b".repeat(CHUNK + 10)
+        );
+        for reader in [
+            Box::new(long.as_bytes()) as Box<dyn Read>,
+            Box::new(trickle(long.as_bytes())),
+        ] {
+            let mut lines = Lines::new(reader, 1, 0).limit(limit);
+            let first = lines.next_line().unwrap().unwrap();
+            assert_eq!(first.text, b"X:1");
+            let err = lines.next_line().unwrap_err();
+            assert_eq!(err.kind(), io::ErrorKind::InvalidData);
+            let too_long = err
+                .get_ref()
+                .and_then(|e| e.downcast_ref::<LineTooLong>())
+                .unwrap();
+            assert_eq!(too_long.line, 2);
+        }
     }
 
     #[test]

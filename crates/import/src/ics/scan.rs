@@ -8,7 +8,7 @@ use std::borrow::Cow;
 use std::io::Read;
 use std::path::Path;
 
-use super::lines::{Lines, name_of, split};
+use super::lines::{LineTooLong, Lines, name_of, split};
 use crate::diag::{Diagnostic, FileError};
 
 /// Components may nest (VEVENT > VALARM), but not without end: a file
@@ -264,8 +264,14 @@ pub(crate) fn scan_part<R: Read>(
     keep: &dyn Fn(&[u8]) -> Keep,
     mut visit: impl FnMut(Item<'_>) -> Result<(), FileError>,
 ) -> Result<State, FileError> {
-    let io_error =
-        |e: std::io::Error| FileError(Diagnostic::new(path, format!("cannot read the file: {e}")));
+    let io_error = |e: std::io::Error| {
+        FileError(
+            match e.get_ref().and_then(|e| e.downcast_ref::<LineTooLong>()) {
+                Some(long) => Diagnostic::new(path, long.to_string()).line(long.line),
+                None => Diagnostic::new(path, format!("cannot read the file: {e}")),
+            },
+        )
+    };
     let mut lines = Lines::new(reader, state.line, state.offset);
     let State {
         mut stack,

@@ -161,6 +161,20 @@ fn truncated_calendar_emits_nothing() {
 }
 
 #[test]
+fn a_line_of_no_end_fails_at_its_start_without_being_read_whole() {
+    // 65 MiB with no line break after the second line: a file that is not
+    // iCalendar, or a broken one. It fails at once, at that line; the
+    // reader does not hold it all in memory first.
+    let dir = TempDir::new("long-line");
+    let mut text = b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nX-JUNK:".to_vec();
+    text.resize(text.len() + (65 << 20), b'x');
+    let path = dir.file("long.ics", text);
+    let e = read_calendar(&path, &march_2025(), |_| {}).unwrap_err();
+    assert_eq!(e.0.line, Some(3), "{e}");
+    assert!(e.0.message.contains("longer than 64 MiB"), "{e}");
+}
+
+#[test]
 fn unknown_time_zone_skips_the_event() {
     let mut got = Vec::new();
     let summary = read_calendar(&fixture("bad/unknown-tzid.ics"), &march_2025(), |o| {
