@@ -124,9 +124,10 @@ fn decode(raw: &[u8]) -> Cow<'_, str> {
 /// An event's text without its ORGANIZER and ATTENDEE lines, and the
 /// attendees they name, when every one of them is a plain address:
 /// `mailto:`, no parameter but PARTSTAT, nothing calcard would unquote,
-/// unescape or split, and a valid ASCII email. `None` when there is none, or any
-/// other: calcard reads the event whole, and an attendee it cannot use
-/// (a room, an address that is not an email) is left out and counted.
+/// unescape or split, and a valid ASCII email. `None` when there is no
+/// address line, or any other: calcard reads the event whole, and an
+/// attendee it cannot use (a room, an address that is not an email) is
+/// left out and counted.
 ///
 /// Address lines are about half of an event's text, and calcard parses
 /// some 100 bytes a microsecond; a plain line takes a scan for its
@@ -145,10 +146,7 @@ pub(super) fn plain_addresses(raw: &[u8]) -> Option<(Vec<u8>, Vec<EventAttendee>
     // ASCII only: the text of an event that is not UTF-8 is read as
     // Latin-1, and other bytes would be read differently then.
     fn ascii(bytes: &[u8]) -> Option<&str> {
-        bytes
-            .is_ascii()
-            .then(|| std::str::from_utf8(bytes).ok())
-            .flatten()
+        std::str::from_utf8(bytes).ok().filter(|s| s.is_ascii())
     }
     fn address_name(line: &[u8]) -> Option<&[u8]> {
         let name = super::lines::name_of(line);
