@@ -21,8 +21,8 @@ use serde::Deserialize;
 use sqlx::QueryBuilder;
 
 use super::{
-    ROWS_PER_STATEMENT, RowExt, SqlTx, encode_cursor, from_json, id_cursor, json, now, page_of,
-    parse_enum, parse_with, pipelined, shaped_chunks, sql_impl,
+    Dialect, ROWS_PER_STATEMENT, RowExt, SqlTx, Stamp, encode_cursor, from_json, id_cursor, json,
+    now, page_of, parse_enum, parse_with, pipelined, shaped_chunks, sql_impl,
 };
 use crate::model::{
     ContactFlags, MeetingFilter, NoLongerContact, Page, PageRequest, StoredMeeting, Upserted,
@@ -1096,17 +1096,6 @@ sql_impl!(MeetingRows, SqlTx {
         let mut people = people_rows(ms.iter().copied());
         people.sort_unstable_by_key(|r| (r.0, r.1, r.2));
         let mut jobs: Vec<Job<'_>> = shaped_chunks(ms, ROWS_PER_STATEMENT).into_iter().map(Job::Meetings).collect();
-        // SQLite journals every index page a multi-row statement changes,
-        // so that the statement alone can be undone when a row breaks a
-        // constraint: for an index written all over (this one, keyed by
-        // person), a page copied per row. `OR FAIL` stops at a bad row
-        // without undoing the rows before it, which needs no journal; the
-        // error fails the whole transaction anyway (it is never committed
-        // after an error). PostgreSQL has no such journal, nor the syntax.
-        let people_insert = match self.dialect.engine {
-            crate::EngineKind::Sqlite => "INSERT OR FAIL INTO meeting_people (person_id, starts_at, meeting_id, attended) ",
-            crate::EngineKind::Postgres => "INSERT INTO meeting_people (person_id, starts_at, meeting_id, attended) ",
-        };
         // 4 values a row: four times as many rows fit a statement.
         jobs.extend(shaped_chunks(&people, ROWS_PER_STATEMENT * 4).into_iter().map(Job::People));
         pipelined(self.conn().await?, &jobs, |job| match job {
@@ -1144,13 +1133,7 @@ sql_impl!(MeetingRows, SqlTx {
                     None => Ok(q),
                 }
             }
-            Job::People(chunk) => {
-                let mut q = QueryBuilder::<DB>::new(people_insert);
-                q.push_values(chunk.iter(), |mut b, (p, at, m, attended)| {
-                    b.push_bind(p.0).push_bind(dialect.stamp(*at)).push_bind(m.0).push_bind(*attended);
-                });
-                Ok(q)
-            }
+            Job::People(chunk) => Ok(insert_people(dialect, chunk)),
         })
         .await?;
         // The daily contact roll-ups, in the same transaction.
@@ -1179,11 +1162,8 @@ sql_impl!(MeetingRows, SqlTx {
         MeetingRows::delete_people(self, old).await?;
         let rows = people_rows(std::iter::once(new));
         if !rows.is_empty() {
-            let mut q = QueryBuilder::<DB>::new("INSERT INTO meeting_people (person_id, starts_at, meeting_id, attended) ");
-            q.push_values(rows.iter(), |mut b, (p, at, m, attended)| {
-                b.push_bind(p.0).push_bind(self.dialect.stamp(*at)).push_bind(m.0).push_bind(*attended);
-            });
-            q.build().execute(self.conn().await?).await?;
+            let dialect = self.dialect;
+            insert_people::<DB>(dialect, &rows).build().execute(self.conn().await?).await?;
         }
         super::signals::rollup_meetings(self, &[old], -1).await?;
         super::signals::rollup_meetings(self, &[new], 1).await
@@ -1233,6 +1213,39 @@ enum Job<'a> {
 
 /// A row of `meeting_people`.
 type PersonRow = (PersonId, chrono::DateTime<chrono::Utc>, MeetingId, bool);
+
+/// One statement inserting `meeting_people` rows (at least one).
+///
+/// SQLite journals every index page a multi-row statement changes, so that
+/// the statement alone can be undone when a row breaks a constraint: for
+/// an index written all over (this one, keyed by person), a page copied per
+/// row. `OR FAIL` stops at a bad row without undoing the rows before it,
+/// which needs no journal; the error fails the whole transaction anyway (it
+/// is never committed after an error). PostgreSQL has no such journal, nor
+/// the syntax.
+fn insert_people<DB>(dialect: &Dialect, rows: &[PersonRow]) -> QueryBuilder<DB>
+where
+    DB: sqlx::Database,
+    for<'q> uuid::Uuid: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> bool: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> Stamp: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    let mut q = QueryBuilder::<DB>::new(match dialect.engine {
+        crate::EngineKind::Sqlite => {
+            "INSERT OR FAIL INTO meeting_people (person_id, starts_at, meeting_id, attended) "
+        }
+        crate::EngineKind::Postgres => {
+            "INSERT INTO meeting_people (person_id, starts_at, meeting_id, attended) "
+        }
+    });
+    q.push_values(rows.iter(), |mut b, (p, at, m, attended)| {
+        b.push_bind(p.0)
+            .push_bind(dialect.stamp(*at))
+            .push_bind(m.0)
+            .push_bind(*attended);
+    });
+    q
+}
 
 /// The internal people invited to meetings, once each per meeting.
 fn people_rows<'a>(ms: impl Iterator<Item = &'a StoredMeeting>) -> Vec<PersonRow> {
