@@ -2,7 +2,8 @@
 //! RECURRENCE-ID overrides, and any duplicate copies) → occurrences.
 //!
 //! calcard parses each component and expands its recurrence
-//! (`ICalendar::expand_dates`: RRULE, RDATE, EXDATE). Each master is
+//! (`ICalendar::expand_dates`: RRULE, RDATE, EXDATE); plain ORGANIZER and
+//! ATTENDEE lines are read here instead (`plain_addresses`). Each master is
 //! expanded on its own and the overrides are applied here, by UID, because
 //! calcard's own override matching keys on (SEQUENCE, RECURRENCE-ID) only:
 //! across a whole file it would let one event's override replace another

@@ -28,7 +28,7 @@ const CHUNK: usize = 1 << 16;
 /// (mail servers refuse much over 25 MB); a longer line is a file that is
 /// not iCalendar (a binary file, or text with no line breaks), which would
 /// otherwise be read into memory whole.
-pub(crate) const MAX_LINE: usize = 64 << 20;
+const MAX_LINE: usize = 64 << 20;
 
 /// A content line longer than [`MAX_LINE`], which begins at `line`: the
 /// error `next_line` fails with (kind `InvalidData`).

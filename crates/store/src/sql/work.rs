@@ -1162,8 +1162,7 @@ sql_impl!(MeetingRows, SqlTx {
         MeetingRows::delete_people(self, old).await?;
         let rows = people_rows(std::iter::once(new));
         if !rows.is_empty() {
-            let dialect = self.dialect;
-            insert_people::<DB>(dialect, &rows).build().execute(self.conn().await?).await?;
+            insert_people::<DB>(self.dialect, &rows).build().execute(self.conn().await?).await?;
         }
         super::signals::rollup_meetings(self, &[old], -1).await?;
         super::signals::rollup_meetings(self, &[new], 1).await
