@@ -165,6 +165,47 @@ impl TestDb {
         }
     }
 
+    /// Waits until a session on this PostgreSQL database waits for a lock
+    /// another holds: for tests that interleave two writers and must know
+    /// that the second has reached its wait before the first goes on.
+    /// Panics after `within` with none seen, and on SQLite (whose writers
+    /// take turns before they lock anything).
+    pub async fn until_a_session_waits_for_a_lock(&self, within: std::time::Duration) {
+        assert_eq!(
+            self.engine(),
+            EngineKind::Postgres,
+            "only PostgreSQL sessions wait for one another's locks"
+        );
+        let pool = match sqlx::PgPool::connect(&self.url).await {
+            Ok(p) => p,
+            Err(e) => panic!("cannot connect to the test database {}: {e}", self.url),
+        };
+        let started = std::time::Instant::now();
+        loop {
+            let waiting: i64 = match sqlx::query_scalar(
+                "SELECT count(*) FROM pg_stat_activity \
+                 WHERE datname = current_database() AND wait_event_type = 'Lock'",
+            )
+            .fetch_one(&pool)
+            .await
+            {
+                Ok(n) => n,
+                Err(e) => panic!("cannot read pg_stat_activity on {}: {e}", self.url),
+            };
+            if waiting > 0 {
+                break;
+            }
+            if started.elapsed() > within {
+                panic!(
+                    "no session on {} waited for a lock within {within:?}",
+                    self.url
+                );
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        pool.close().await;
+    }
+
     /// Closes the database and removes it.
     pub async fn finish(mut self) {
         self.store.close().await;

@@ -618,8 +618,10 @@ async fn a_subscription_is_removed_while_a_change_fans_out() {
         let id = created.webhook.id;
         async move { service.delete_webhook(&caller, id).await }
     });
-    // Time for the removal to take what it takes before it must wait.
-    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    // The removal takes what it takes before it must wait for the other
+    // write's lock on the audit chain; the other goes on only then.
+    db.until_a_session_waits_for_a_lock(std::time::Duration::from_secs(10))
+        .await;
     other
         .insert_event(&accord_store::OutboxEvent {
             id: uuid::Uuid::now_v7(),
