@@ -482,6 +482,54 @@ pub struct CalendarStats {
     pub skipped: Vec<Skipped>,
 }
 
+impl CalendarStats {
+    /// Stored meetings kept though no longer customer contacts, as a
+    /// sentence; `None` when there are none.
+    pub fn kept_note(&self) -> Option<String> {
+        match self.kept_referenced {
+            0 => None,
+            1 => Some(
+                "1 stored meeting is no longer a customer contact but was kept: insights, commitments or exceptions refer to it"
+                    .to_owned(),
+            ),
+            n => Some(format!(
+                "{n} stored meetings are no longer customer contacts but were kept: insights, commitments or exceptions refer to them"
+            )),
+        }
+    }
+}
+
+/// The counts in a line, as the CLI and the web UI show them: "3 events
+/// read, 10 occurrences in the window (1 cancelled), 2 customer contacts,
+/// 1 PM contact, 0 violations", and how many were flagged when some were.
+impl fmt::Display for CalendarStats {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}, {} in the window ({} cancelled), {}, {}, {}",
+            counted(self.events_read, "event read", "events read"),
+            counted(self.occurrences_in_window, "occurrence", "occurrences"),
+            self.cancelled,
+            counted(
+                self.customer_contacts,
+                "customer contact",
+                "customer contacts"
+            ),
+            counted(self.pm_contacts, "PM contact", "PM contacts"),
+            counted(self.violations, "violation", "violations"),
+        )?;
+        if self.flagged > 0 {
+            write!(f, ", {} flagged", self.flagged)?;
+        }
+        Ok(())
+    }
+}
+
+/// `n` and what is counted, in the singular for one.
+fn counted(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// Occurrences or events left out for one reason.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Skipped {
@@ -1847,10 +1895,53 @@ fn skipped_list(
     out
 }
 
-#[cfg(all(test, target_os = "linux"))]
+#[cfg(test)]
 mod tests {
     use super::*;
 
+    #[test]
+    fn a_calendar_files_counts_read_as_a_sentence() {
+        let one = CalendarStats {
+            events_read: 1,
+            occurrences_in_window: 1,
+            customer_contacts: 1,
+            pm_contacts: 1,
+            violations: 1,
+            kept_referenced: 1,
+            ..CalendarStats::default()
+        };
+        assert_eq!(
+            one.to_string(),
+            "1 event read, 1 occurrence in the window (0 cancelled), 1 customer contact, 1 PM contact, 1 violation"
+        );
+        assert!(
+            one.kept_note()
+                .unwrap()
+                .starts_with("1 stored meeting is no longer a customer contact but was kept")
+        );
+        let many = CalendarStats {
+            events_read: 3,
+            occurrences_in_window: 10,
+            cancelled: 1,
+            customer_contacts: 2,
+            violations: 0,
+            flagged: 2,
+            kept_referenced: 2,
+            ..CalendarStats::default()
+        };
+        assert_eq!(
+            many.to_string(),
+            "3 events read, 10 occurrences in the window (1 cancelled), 2 customer contacts, 0 PM contacts, 0 violations, 2 flagged"
+        );
+        assert!(
+            many.kept_note()
+                .unwrap()
+                .starts_with("2 stored meetings are no longer customer contacts but were kept")
+        );
+        assert_eq!(CalendarStats::default().kept_note(), None);
+    }
+
+    #[cfg(target_os = "linux")]
     #[test]
     fn the_reader_lowers_its_own_priority_only() {
         let nice = || rustix::process::getpriority_process(Some(rustix::thread::gettid()));

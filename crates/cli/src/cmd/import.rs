@@ -276,25 +276,9 @@ fn summary(f: &FileReport) -> String {
         FileStatus::Imported => {
             out.push_str(&format!(" ({})", f.kind));
             if let Some(c) = &f.calendar {
-                out.push_str(&format!(
-                    "\n  {} events read, {} occurrences in the window ({} cancelled), {} customer contacts, {} PM contacts, {} violations{}",
-                    c.events_read,
-                    c.occurrences_in_window,
-                    c.cancelled,
-                    c.customer_contacts,
-                    c.pm_contacts,
-                    c.violations,
-                    if c.flagged > 0 {
-                        format!(", {} flagged", c.flagged)
-                    } else {
-                        String::new()
-                    }
-                ));
-                if c.kept_referenced > 0 {
-                    out.push_str(&format!(
-                        "\n  {} stored meetings are no longer customer contacts but were kept: insights, commitments or exceptions refer to them",
-                        c.kept_referenced
-                    ));
+                out.push_str(&format!("\n  {c}"));
+                if let Some(kept) = c.kept_note() {
+                    out.push_str(&format!("\n  {kept}"));
                 }
             }
             let records = records(&f.records);

@@ -267,7 +267,7 @@ fn nothing_is_animated_when_output_is_not_a_terminal() {
     assert!(stderr(&o).is_empty(), "{}", stderr(&o));
     let text = stdout(&o);
     assert!(
-        text.contains("1 events read, 1 occurrences in the window"),
+        text.contains("1 event read, 1 occurrence in the window (0 cancelled), 0 customer contacts, 0 PM contacts, 0 violations\n"),
         "{text}"
     );
     assert!(

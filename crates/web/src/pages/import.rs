@@ -115,22 +115,9 @@ fn file_view(f: &FileReport) -> FileView {
         .collect();
     let (calendar, skipped) = match &f.calendar {
         Some(c) => (
-            format!(
-                "{} events read, {} occurrences in the window ({} cancelled), {} customer contacts, {} with a PM, {} violations, {} flagged",
-                c.events_read,
-                c.occurrences_in_window,
-                c.cancelled,
-                c.customer_contacts,
-                c.pm_contacts,
-                c.violations,
-                c.flagged
-            ) + &if c.kept_referenced > 0 {
-                format!(
-                    "; {} meetings that are no longer customer contacts kept, as insights, commitments or exceptions refer to them",
-                    c.kept_referenced
-                )
-            } else {
-                String::new()
+            match c.kept_note() {
+                Some(kept) => format!("{c}; {kept}"),
+                None => c.to_string(),
             },
             c.skipped
                 .iter()
