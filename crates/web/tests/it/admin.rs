@@ -419,6 +419,31 @@ async fn an_admin_imports_crm_files_and_sees_the_summary(db: &TestDb) {
         .await;
     page.expect(422);
     assert!(page.field_error("to").contains("before the first"));
+    // A calendar in its window: the counts as the CLI prints them.
+    let page = admin
+        .post_multipart(
+            "/admin/import",
+            &[
+                ("kind", None, b"calendar"),
+                ("from", None, b"2026-03-01"),
+                ("to", None, b"2026-03-31"),
+                (
+                    "files",
+                    Some("team.ics"),
+                    b"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:standup-1\r\n\
+                      DTSTART:20260310T090000Z\r\nDTEND:20260310T091500Z\r\n\
+                      SUMMARY:Standup\r\nORGANIZER:mailto:ana.lopez@northwind.example\r\n\
+                      END:VEVENT\r\nEND:VCALENDAR\r\n",
+                ),
+            ],
+        )
+        .await;
+    page.expect(200);
+    page.has(&[
+        "team.ics",
+        "1 event read, 1 occurrence in the window (0 cancelled), 0 customer contacts, 0 PM contacts, 0 violations",
+        "no customer attendee",
+    ]);
 }
 
 async fn a_token_is_created_shown_once_and_revoked(db: &TestDb) {
